@@ -1,0 +1,50 @@
+# Every target does its own setup: a fresh Debian machine needs only python3 and make.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEMO := build/demo
+
+.PHONY: demo test lint bench chromium examples clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+# Playwright cannot download its own browser here; Debian's Chromium is the one we test.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium with apt"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+demo: $(STAMP)
+	rm -rf $(DEMO)
+	$(PY) cli.py build examples/pilot --out $(DEMO)
+	$(PY) cli.py sync examples/pilot/submissions --build $(DEMO) --tracker $(DEMO)/tracker.xlsx
+	@echo
+	@echo "Demo ready:"
+	@echo "  bundles (open one first): $(DEMO)/bundles/<rater>/index.html"
+	@echo "  zips to hand out:         $(DEMO)/zips/"
+	@echo "  ops-only build record:    $(DEMO)/build-record.json and $(DEMO)/build-report.txt"
+	@echo "  tracker for leads:        $(DEMO)/tracker.xlsx"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: $(STAMP) chromium lint
+	$(VENV)/bin/pytest
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+# Regenerate the example submissions by filling the built bundles in Chromium.
+examples: $(STAMP) chromium
+	$(PY) scripts/make_example_submissions.py
+
+clean:
+	rm -rf build $(VENV)

@@ -1,0 +1,81 @@
+"""Decide who sees what: build and bundle ids, assignment, blinded clip order."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from dataclasses import dataclass
+
+from builder.manifest import TaskRow
+from builder.project import Project
+
+SCHEMA_VERSION = 1
+LABELS = ("A", "B", "X")
+
+
+def short_hash(*parts: str, length: int = 12) -> str:
+    """Return a stable hex digest of ``parts``, cut to ``length``."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+def clip_id(sha256: str) -> str:
+    """Return the opaque id (and bundle file stem) of a clip with this content."""
+    return sha256[:16]
+
+
+def build_id(project: Project) -> str:
+    """Hash what a build is made of, so the same inputs always give the same id.
+
+    Submissions from an older build of a bundle carry an older id, which sync refuses.
+    """
+    parts = [
+        f"schema:{SCHEMA_VERSION}",
+        hashlib.sha256(project.config_path.read_bytes()).hexdigest(),
+        hashlib.sha256(project.manifest_path.read_bytes()).hexdigest(),
+        *sorted(info.sha256 for info in project.clips.values()),
+    ]
+    return short_hash(*parts)
+
+
+def bundle_id(build: str, rater: str) -> str:
+    return short_hash(build, rater)
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """One task as one rater sees it: display label to manifest slot."""
+
+    task: TaskRow
+    labels: dict[str, str]  # "A" -> "b"
+
+
+def assign(project: Project) -> dict[str, list[Assigned]]:
+    """Give each task to its pinned raters or to the least-loaded ones, in order.
+
+    The clip order is shuffled per rater and task from the project seed, so it can be
+    reproduced from the build record; X, when present, always stays X.
+    """
+    raters = [r.id for r in project.config.raters]
+    per_task = project.config.assignment.raters_per_task
+    load = {r: 0 for r in raters}
+    plan: dict[str, list[Assigned]] = {r: [] for r in raters}
+    for task in project.tasks:
+        chosen = (
+            list(task.raters)
+            or sorted(raters, key=lambda r: (load[r], raters.index(r)))[:per_task]
+        )
+        for rater in chosen:
+            load[rater] += 1
+            plan[rater].append(Assigned(task, _labels(project, task, rater)))
+    return plan
+
+
+def _labels(project: Project, task: TaskRow, rater: str) -> dict[str, str]:
+    slots = [c.slot for c in task.clips if c.slot != "x"]
+    seed = short_hash(str(project.config.project.seed), task.task_id, rater)
+    random.Random(seed).shuffle(slots)
+    labels = {LABELS[i]: slot for i, slot in enumerate(slots)}
+    if any(c.slot == "x" for c in task.clips):
+        labels["X"] = "x"
+    return labels

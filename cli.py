@@ -1,0 +1,126 @@
+"""Earmark command line: validate and build bundles, sync submissions to a tracker."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from builder.errors import EarmarkError
+
+log = logging.getLogger("earmark")
+
+EPILOG_VALIDATE = """\b
+Example:
+  python cli.py validate examples/pilot
+"""
+EPILOG_BUILD = """\b
+Example:
+  python cli.py build examples/pilot --out build/demo
+"""
+EPILOG_SYNC = """\b
+Example:
+  python cli.py sync examples/pilot/submissions --build build/demo \\
+      --tracker build/demo/tracker.xlsx
+"""
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(message)s", stream=sys.stderr
+    )
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("-v", "--verbose", count=True, help="Log each item (DEBUG).")
+@click.option("-q", "--quiet", is_flag=True, help="Only warnings and errors.")
+@click.version_option(package_name="earmark")
+@click.pass_context
+def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
+    """Earmark: offline listening and caption bundles for music raters.
+
+    validate and build read a project folder (earmark.toml, tasks.csv, audio);
+    sync reads the JSON files analysts download and updates the tracker.
+    """
+    _setup_logging(verbose, quiet)
+    ctx.obj = {"quiet": quiet}
+
+
+@main.command(epilog=EPILOG_VALIDATE)
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.pass_context
+def validate(ctx: click.Context, project: Path, strict: bool) -> None:
+    """Check a project folder and report every problem; write nothing."""
+    from builder.project import load_project
+
+    loaded = load_project(project, progress=not ctx.obj["quiet"])
+    for warning in loaded.warnings:
+        log.warning("%s", warning)
+    if strict and loaded.warnings:
+        raise EarmarkError(
+            f"--strict: {len(loaded.warnings)} warning(s)", loaded.warnings
+        )
+    click.echo(
+        f"{project}: {len(loaded.tasks)} tasks, {len(loaded.clips)} clips, "
+        f"{len(loaded.config.raters)} raters, {len(loaded.warnings)} warning(s): valid"
+    )
+
+
+@main.command(epilog=EPILOG_BUILD)
+@click.argument("project", type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path),
+    default=Path("build/out"),
+    show_default=True,
+    help="Build folder: bundles/, zips/ and the build record.",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--jobs",
+    "-j",
+    type=int,
+    default=2,
+    show_default=True,
+    help="Processes decoding audio.",
+)
+@click.pass_context
+def build(
+    ctx: click.Context, project: Path, out: Path, strict: bool, jobs: int
+) -> None:
+    """Build one offline HTML bundle (and zip) per rater from a project folder."""
+    from builder.build import build as run_build
+
+    result = run_build(
+        project, out, strict=strict, jobs=jobs, progress=not ctx.obj["quiet"]
+    )
+    click.echo(result.report, nl=False)
+    click.echo(f"Bundles: {out / 'bundles'}/<rater>/index.html (open one first)")
+    click.echo(f"Zips to hand out: {out / 'zips'}/")
+    click.echo(f"Ops-only build record: {out / 'build-record.json'}")
+
+
+def run() -> None:
+    """Run the CLI, turning EarmarkError into a message and its exit code."""
+    try:
+        main(standalone_mode=False)
+    except EarmarkError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    run()
