@@ -103,7 +103,9 @@ def probe(path: Path, silence_dbfs: float = -60.0) -> ClipInfo:
     with sf.SoundFile(str(path)) as handle:
         try:
             while frames < limit:
-                block = handle.read(min(BLOCK_FRAMES, limit - frames), dtype="float32")
+                block = handle.read(
+                    min(BLOCK_FRAMES, limit - frames), dtype="float32", always_2d=True
+                )
                 if not len(block):
                     break
                 magnitude = np.abs(block)

@@ -72,10 +72,11 @@ def load_project(root: Path, *, jobs: int = 2, progress: bool = True) -> Project
 
 
 def _probe_one(path: Path, silence_dbfs: float) -> ClipInfo | str:
+    """Probe in a worker; any failure comes back as text to name file and row."""
     try:
         return probe(path, silence_dbfs)
-    except (sf.LibsndfileError, RuntimeError, OSError) as exc:
-        return str(exc)
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError) as exc:
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _probe_all(

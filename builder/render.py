@@ -37,9 +37,13 @@ def embed_json(value: Any) -> str:
 
 
 @cache
-def asset(name: str) -> str:
-    """Return the text of a file in ``site_assets/`` for inlining."""
-    return (ASSETS / name).read_text("utf-8")
+def asset(name: str) -> Markup:
+    """Return a file of ``site_assets/`` for inlining; our own code, so not escaped."""
+    text = (ASSETS / name).read_text("utf-8")
+    if "</" in text:
+        # An inlined "</script>" or "</style>" would end the block early.
+        raise ValueError(f"site_assets/{name} contains '</'; write '<\\/' instead")
+    return Markup(text)
 
 
 @cache
