@@ -18,6 +18,7 @@ BLOCK_FRAMES = 65_536
 # A reported length is never trusted for allocation: one broken MP3 claims 3.8e14 s.
 MAX_SECONDS = 4 * 60 * 60
 PEAK_BINS = 1_000
+PEAK_CHUNK = 4_096  # frames per raw peak value before rebinning to PEAK_BINS
 CLIPPED_LEVEL = 0.999
 # Lossy decoders overshoot full scale on a few samples of healthy masters; flag
 # clipping only when at least this share of samples sits at full scale.
@@ -108,15 +109,14 @@ def probe(path: Path, silence_dbfs: float = -60.0) -> ClipInfo:
                 )
                 if not len(block):
                     break
-                magnitude = np.abs(block)
                 frames += len(block)
-                block_peak = float(magnitude.max())
+                chunk_peaks = _chunk_peaks(block)
+                block_peaks.extend(chunk_peaks.tolist())
+                block_peak = float(chunk_peaks.max())
                 peak = max(peak, block_peak)
-                clipped += int(np.count_nonzero(magnitude >= CLIPPED_LEVEL))
-                # Peaks at ~1.5 s resolution at most; refined below to PEAK_BINS.
-                for chunk in np.array_split(magnitude.max(axis=1), 16):
-                    if len(chunk):
-                        block_peaks.append(float(chunk.max()))
+                # Counting full-scale samples costs a pass; only pay it when needed.
+                if block_peak >= CLIPPED_LEVEL:
+                    clipped += int(np.count_nonzero(np.abs(block) >= CLIPPED_LEVEL))
         except (sf.LibsndfileError, RuntimeError) as exc:
             error = str(exc)
 
@@ -194,6 +194,19 @@ def probe(path: Path, silence_dbfs: float = -60.0) -> ClipInfo:
         peaks=_rebin(block_peaks, PEAK_BINS),
         flags=flags,
     )
+
+
+def _chunk_peaks(block: np.ndarray) -> np.ndarray:
+    """Return the peak magnitude of each PEAK_CHUNK frames of a (frames, ch) block."""
+    whole = len(block) // PEAK_CHUNK * PEAK_CHUNK
+    parts = []
+    if whole:
+        grid = block[:whole].reshape(whole // PEAK_CHUNK, -1)
+        parts.append(np.maximum(grid.max(axis=1), -grid.min(axis=1)))
+    if whole < len(block):
+        rest = block[whole:]
+        parts.append(np.array([max(rest.max(), -rest.min())], dtype=np.float32))
+    return np.concatenate(parts)
 
 
 def _rebin(values: list[float], bins: int) -> list[float]:
