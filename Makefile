@@ -40,7 +40,7 @@ test: $(STAMP) chromium lint
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
-	$(PY) benchmarks/run.py
+	PYTHONPATH=. $(PY) benchmarks/bench_build.py
 
 # Regenerate the example submissions by filling the built bundles in Chromium.
 examples: $(STAMP) chromium
