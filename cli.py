@@ -105,6 +105,48 @@ def build(
     click.echo(f"Ops-only build record: {out / 'build-record.json'}")
 
 
+@main.command(epilog=EPILOG_SYNC)
+@click.argument("submissions", type=click.Path(path_type=Path))
+@click.option(
+    "--build",
+    "-b",
+    "build_dir",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Build folder holding build-record.json (the one given to 'build --out').",
+)
+@click.option(
+    "--tracker",
+    "-t",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The .xlsx workbook leads open; created if missing.",
+)
+@click.option(
+    "--strict", is_flag=True, help="Exit with an error if any file was rejected."
+)
+def sync(submissions: Path, build_dir: Path, tracker: Path, strict: bool) -> None:
+    """Check every submission JSON under SUBMISSIONS and update the tracker.
+
+    Files are read recursively; a bad file is listed on the Rejected tab and never
+    stops the others. Only Earmark's own columns are written: review_status,
+    reviewer_notes, lead_status and any column a lead adds are left alone. Running
+    it again on the same files changes nothing.
+    """
+    from tracker.sync import sync as run_sync
+    from tracker.xlsx import XlsxTracker
+
+    backend = XlsxTracker(tracker)
+    report = run_sync(submissions, build_dir, backend)
+    click.echo(report.summary(backend.location))
+    if strict and report.rejected:
+        raise EarmarkError(
+            f"--strict: {len(report.rejected)} file(s) rejected (the tracker was "
+            "still updated)",
+            report.rejected_problems(),
+        )
+
+
 def run() -> None:
     """Run the CLI, turning EarmarkError into a message and its exit code."""
     try:

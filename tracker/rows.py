@@ -1,0 +1,227 @@
+"""What each tab should hold, as rows of plain values by column name.
+
+Model versions and clip ids come from the build record (a page never knows the
+models). Text is made storable here, once, for both backends.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from builder.record import BuildRecord
+from tracker.cells import CellLog, storable
+from tracker.checks import parse_preference, preference_item
+from tracker.reconcile import Key
+from tracker.revisions import Latest, Pair
+from tracker.submissions import Rejected
+from tracker.tables import Row
+from tracker.times import parse_instant, utc_day, utc_text
+
+log = logging.getLogger(__name__)
+
+LABELS = ("A", "B", "X")
+SLOW_ANOMALY = timedelta(hours=24)
+Memory = Mapping[Key, Mapping[str, str]]
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """Everything the rows are made from, at one instant ``now``."""
+
+    record: BuildRecord
+    latest: Mapping[Pair, Latest]
+    rejected: Sequence[Rejected]
+    accepted_files: frozenset[tuple[str, str]]  # (file name, sha256)
+    now: datetime
+
+
+def submission_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]:
+    """One row per (task, rater) with an accepted submission, in manifest order."""
+    record = state.record
+    pref_id, _ = preference_item(record)
+    text_id = _text_item(record)
+    rows = []
+    for pair in _ordered(record, state.latest):
+        latest = state.latest[pair]
+        data = latest.accepted.file.data
+        task_id, rater_id = pair
+        task = record.tasks[task_id]
+        models = record.models(task_id, rater_id)
+        clips = record.clip_ids(task_id, rater_id)
+        answers = data["answers"]
+        is_caption = task["kind"] == "caption"
+        preference = None if is_caption else parse_preference(answers.get(pref_id))
+        preferred = preference[0] if preference else None
+        row: Row = {
+            "task_id": task_id,
+            "rater_id": rater_id,
+            "kind": task["kind"],
+            "batch": task["batch"] or None,
+            "prompt": task["prompt"],
+            **{f"model_{label}": models.get(label) for label in LABELS},
+            **{f"clip_{label}": clips.get(label) for label in LABELS},
+            "preferred": preferred,
+            "strength": preference[1] if preference else None,
+            "preferred_model": models.get(preferred) if preferred else None,
+            "rationale": _text(answers.get(text_id)) if not is_caption else None,
+            "caption": _text(answers.get("caption")) if is_caption else None,
+            "caption_words": _words(answers.get("caption")) if is_caption else None,
+            "callouts": len(answers.get("callouts", [])) if is_caption else None,
+            "started_at_utc": utc_text(latest.accepted.started),
+            "submitted_at_utc": utc_text(latest.accepted.submitted),
+            "active_minutes": round(float(data["active_seconds"]) / 60, 1),
+            "min_coverage_heard": _min_coverage(data, clips),
+            "plays": sum(int(c["plays"]) for c in data["listening"]["clips"].values()),
+            "anomalies": len(data["anomalies"]),
+            "file": latest.accepted.file.name,
+            "sha256": latest.accepted.file.sha256,
+            "revisions": latest.revisions,
+            "first_synced_at_utc": memory.get(pair, {}).get(
+                "first_synced_at_utc", utc_text(state.now)
+            ),
+            "answers_json": json.dumps(
+                answers, ensure_ascii=False, separators=(",", ":")
+            ),
+        }
+        rows.append(_storable(row, f"task {task_id}, rater {rater_id}", cells))
+    return rows
+
+
+def task_rows(state: SyncState) -> list[Row]:
+    """Every planned (task, rater) with whether it has been submitted."""
+    record = state.record
+    rows = []
+    for task_id, rater_id in record.planned():
+        latest = state.latest.get((task_id, rater_id))
+        task = record.tasks[task_id]
+        rows.append(
+            {
+                "task_id": task_id,
+                "rater_id": rater_id,
+                "rater_name": record.raters[rater_id].get("name") or None,
+                "kind": task["kind"],
+                "batch": task["batch"] or None,
+                "state": "submitted" if latest else "pending",
+                "submitted_at_utc": (
+                    utc_text(latest.accepted.submitted) if latest else None
+                ),
+            }
+        )
+    return rows
+
+
+def anomaly_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]:
+    """One row per anomaly flagged in a latest submission."""
+    rows = []
+    for pair in _ordered(state.record, state.latest):
+        task_id, rater_id = pair
+        for anomaly in state.latest[pair].accepted.file.data["anomalies"]:
+            flagged = parse_instant(anomaly["flagged_at"])
+            key = (task_id, rater_id, anomaly["kind"], utc_text(flagged))
+            reached_text = memory.get(key, {}).get("reached_tracker_at_utc")
+            reached = parse_instant(reached_text) if reached_text else state.now
+            delay = max(reached - flagged, timedelta(0))
+            row: Row = {
+                "task_id": task_id,
+                "rater_id": rater_id,
+                "kind": anomaly["kind"],
+                "note": anomaly["note"],
+                "flagged_at_utc": utc_text(flagged),
+                "reached_tracker_at_utc": utc_text(reached),
+                "hours_to_tracker": round(delay.total_seconds() / 3600, 1),
+                "over_24h": "yes" if delay > SLOW_ANOMALY else "no",
+            }
+            where = f"task {task_id}, rater {rater_id}, anomaly"
+            rows.append(_storable(row, where, cells))
+    return rows
+
+
+def rejected_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]:
+    """One row per rejected file, plus a state update for rows seen before."""
+    rows = []
+    now = utc_text(state.now)
+    seen: set[Key] = set()
+    for item in state.rejected:
+        key = (item.name, item.sha256)
+        seen.add(key)
+        row: Row = {
+            "file": item.name,
+            "sha256": item.sha256 or None,
+            "reason": item.reason,
+            "task_id": item.task_id,
+            "rater_id": item.rater_id,
+            "first_seen_at_utc": memory.get(key, {}).get("first_seen_at_utc", now),
+            "state": "rejected",
+        }
+        rows.append(_storable(row, f"rejected file {item.name}", cells))
+    for name, sha in memory:
+        if (name, sha) not in seen:
+            state_now = "accepted" if (name, sha) in state.accepted_files else "gone"
+            rows.append({"file": name, "sha256": sha or None, "state": state_now})
+    return rows
+
+
+def burn_down_rows(state: SyncState) -> list[Row]:
+    """Per UTC day from the first submission to the last: done and remaining."""
+    planned = len(state.record.planned())
+    days = Counter(utc_day(item.accepted.submitted) for item in state.latest.values())
+    if not days:
+        return []
+    first = datetime.fromisoformat(min(days)).date()
+    last = datetime.fromisoformat(max(days)).date()
+    rows: list[Row] = []
+    cumulative = 0
+    for offset in range((last - first).days + 1):
+        day = (first + timedelta(days=offset)).isoformat()
+        cumulative += days.get(day, 0)
+        rows.append(
+            {
+                "date_utc": day,
+                "submitted": days.get(day, 0),
+                "cumulative": cumulative,
+                "remaining": planned - cumulative,
+            }
+        )
+    return rows
+
+
+def _ordered(record: BuildRecord, latest: Mapping[Pair, Latest]) -> list[Pair]:
+    order = {task_id: i for i, task_id in enumerate(record.tasks)}
+    return sorted(latest, key=lambda pair: (order.get(pair[0], len(order)), pair))
+
+
+def _text_item(record: BuildRecord) -> str:
+    """Return the rubric item holding the written reason ("rationale" by default)."""
+    texts = [i["id"] for i in record.data["config"]["rubric"] if i["type"] == "text"]
+    return "rationale" if "rationale" in texts or not texts else str(texts[0])
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _words(value: Any) -> int | None:
+    return len(value.split()) if isinstance(value, str) else None
+
+
+def _min_coverage(data: dict[str, Any], clips: Mapping[str, str]) -> float:
+    """The lowest coverage among the clips shown; a clip never played counts 0."""
+    heard = data["listening"]["clips"]
+    return round(
+        min(float(heard.get(label, {}).get("coverage", 0)) for label in clips), 3
+    )
+
+
+def _storable(row: Row, where: str, cells: CellLog) -> Row:
+    return {
+        name: storable(value, f"{where}, field {name}", cells)
+        if isinstance(value, str)
+        else value
+        for name, value in row.items()
+    }
