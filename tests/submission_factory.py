@@ -112,9 +112,9 @@ def write_submission(
     bom: bool = False,
 ) -> Path:
     """Write ``data`` as the page does (UTF-8 JSON), optionally with a BOM."""
-    folder.mkdir(parents=True, exist_ok=True)
     name = name or f"earmark_{data.get('rater_id')}_{data.get('task_id')}.json"
     path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, ensure_ascii=False, indent=2)
     path.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode("utf-8"))
     return path

@@ -1,0 +1,35 @@
+"""Helpers for sync tests: run a sync at a fixed instant, read tabs back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+
+from builder.build import BuildResult
+from tracker.sync import SyncReport, sync
+from tracker.xlsx import XlsxTracker
+
+# Every sync test runs "now" at this instant; submissions are made just before it.
+NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+
+
+def run_sync(
+    folder: Path, build: BuildResult, tracker: Path, now: datetime = NOW
+) -> SyncReport:
+    """Sync ``folder`` into the workbook at ``tracker`` as of ``now``."""
+    return sync(folder, build.out, XlsxTracker(tracker), now=now)
+
+
+def read_tab(path: Path, name: str) -> list[dict[str, Any]]:
+    """Return a tab's data rows as dicts keyed by header, read with openpyxl."""
+    sheet = openpyxl.load_workbook(path)[name]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = [str(h) if h is not None else "" for h in rows[0]]
+    return [dict(zip(header, row, strict=False)) for row in rows[1:]]
+
+
+def by_pair(rows: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(r["task_id"], r["rater_id"]): r for r in rows}
