@@ -132,6 +132,10 @@ def sync(submissions: Path, build_dir: Path, tracker: Path, strict: bool) -> Non
     stops the others. Only Earmark's own columns are written: review_status,
     reviewer_notes, lead_status and any column a lead adds are left alone. Running
     it again on the same files changes nothing.
+
+    Shapes and pictures drawn on the workbook are dropped when sync saves it
+    (openpyxl cannot read them back); formulas, formats, comments, charts and
+    filters are kept. Close the workbook in Excel or LibreOffice before a sync.
     """
     from tracker.sync import sync as run_sync
     from tracker.xlsx import XlsxTracker

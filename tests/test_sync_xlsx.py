@@ -654,3 +654,41 @@ def test_missing_inputs_are_reported(
     with pytest.raises(EarmarkError, match=r"must be an \.xlsx file"):
         run_sync(folder, pilot_build, tmp_path / "tracker.xls")
     assert not tracker.exists()
+
+
+def test_burn_down_counts_each_utc_day_and_fills_gaps(
+    pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
+) -> None:
+    planned = len(record.planned())
+    late_evening = submit(record, "ab-001", "r02", submitted=AT - timedelta(days=2))
+    # 01:00 on 28 February in India is still 27 February in UTC.
+    late_evening["submitted_at"] = "2026-02-28T01:00:00.000+05:30"
+    late_evening["started_at"] = "2026-02-28T00:30:00.000+05:30"
+    write_submission(folder, late_evening)
+    write_submission(folder, submit(record, "ab-001", "r01", submitted=AT))
+    revised_later = submit(record, "ab-002", "r01", submitted=AT - timedelta(days=4))
+    write_submission(folder, revised_later, "early.json")
+    run_sync(folder, pilot_build, tracker)
+    assert [r["date_utc"] for r in read_tab(tracker, "Burn-down")] == [
+        "2026-02-25",
+        "2026-02-26",
+        "2026-02-27",
+        "2026-02-28",
+        "2026-03-01",
+    ]
+
+    # The only submission of 25 February is replaced by a revision of 1 March.
+    write_submission(folder, submit(record, "ab-002", "r01", submitted=AT), "late.json")
+    run_sync(folder, pilot_build, tracker)
+
+    rows = read_tab(tracker, "Burn-down")
+    assert [
+        (r["date_utc"], r["submitted"], r["cumulative"], r["remaining"]) for r in rows
+    ] == [
+        ("2026-02-25", 0, 0, planned),
+        ("2026-02-26", 0, 0, planned),
+        ("2026-02-27", 1, 1, planned - 1),
+        ("2026-02-28", 0, 1, planned - 1),
+        ("2026-03-01", 2, 3, planned - 3),
+    ]
+    assert all(isinstance(r["remaining"], int) for r in rows)

@@ -68,12 +68,13 @@ def reconcile(
 
 
 def remembered(spec: TabSpec, table: Table | None) -> dict[Key, dict[str, str]]:
-    """Return each row's kept values (``Column.keep``) by key, as UTC text.
+    """Return every keyed row's kept values (``Column.keep``), as UTC text.
 
-    Rows builders read these so a first-seen time survives every later sync.
+    Rows builders read these so a first-seen time survives every later sync, and
+    use the keys to update rows they would no longer produce on their own.
     """
     kept_columns = [c for c in spec.columns if c.keep]
-    if table is None or not kept_columns:
+    if table is None:
         return {}
     columns = unique_columns(table.header)
     if any(k not in columns for k in spec.key):

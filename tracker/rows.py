@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from builder.record import BuildRecord
@@ -167,14 +167,19 @@ def rejected_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]
     return rows
 
 
-def burn_down_rows(state: SyncState) -> list[Row]:
-    """Per UTC day from the first submission to the last: done and remaining."""
+def burn_down_rows(state: SyncState, memory: Memory) -> list[Row]:
+    """Per UTC day, from the first submission (or tab row) to the last.
+
+    Days already in the tab are recomputed too, so a day whose only submission
+    was revised on a later day drops to zero instead of keeping its old count.
+    """
     planned = len(state.record.planned())
     days = Counter(utc_day(item.accepted.submitted) for item in state.latest.values())
-    if not days:
+    known = {key[0] for key in memory if _is_day(key[0])} | set(days)
+    if not known:
         return []
-    first = datetime.fromisoformat(min(days)).date()
-    last = datetime.fromisoformat(max(days)).date()
+    first = date.fromisoformat(min(known))
+    last = date.fromisoformat(max(known))
     rows: list[Row] = []
     cumulative = 0
     for offset in range((last - first).days + 1):
@@ -189,6 +194,14 @@ def burn_down_rows(state: SyncState) -> list[Row]:
             }
         )
     return rows
+
+
+def _is_day(text: str) -> bool:
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def _ordered(record: BuildRecord, latest: Mapping[Pair, Latest]) -> list[Pair]:

@@ -142,7 +142,7 @@ def sync(
             TASKS.name: task_rows(state),
             ANOMALIES.name: anomaly_rows(state, memory[ANOMALIES.name], cells),
             REJECTED.name: rejected_rows(state, memory[REJECTED.name], cells),
-            BURN_DOWN.name: burn_down_rows(state),
+            BURN_DOWN.name: burn_down_rows(state, memory[BURN_DOWN.name]),
         }
         for note in cells.notes:
             log.warning("%s", note)
