@@ -62,7 +62,9 @@ def test_accepted_rows_carry_model_versions_from_the_build_record(
     ab["answers"]["overall"] = "B3"
     write_submission(folder, ab)
     write_submission(folder, submit(record, "abx-001", "r01"))
-    write_submission(folder, submit(record, "cap-001", "r01"))
+    caption = submit(record, "cap-001", "r01")
+    caption["answers"]["caption"] += " — 3 bars, then 音楽 ends. - "
+    write_submission(folder, caption)
 
     report = run_sync(folder, pilot_build, tracker)
 
@@ -89,7 +91,7 @@ def test_accepted_rows_carry_model_versions_from_the_build_record(
     abx = rows[("abx-001", "r01")]
     assert abx["model_X"] == slot_model(record, "abx-001", "r01", "X")
     cap = rows[("cap-001", "r01")]
-    assert cap["caption_words"] == 24
+    assert cap["caption_words"] == 24 + 5  # dashes are not words
     assert cap["callouts"] == 2
     assert cap["preferred"] is None
     assert cap["caption"].startswith("A driving instrumental rock piece")

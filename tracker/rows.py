@@ -220,7 +220,10 @@ def _text(value: Any) -> str | None:
 
 
 def _words(value: Any) -> int | None:
-    return len(value.split()) if isinstance(value, str) else None
+    """Count words as the caption page does; a lone dash or symbol is not a word."""
+    if not isinstance(value, str):
+        return None
+    return sum(any(ch.isalnum() for ch in word) for word in value.split())
 
 
 def _min_coverage(data: dict[str, Any], clips: Mapping[str, str]) -> float:
