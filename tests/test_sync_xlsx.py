@@ -463,9 +463,17 @@ def test_f17_formula_like_text_stays_text_and_numbers_stay_numbers(
             ("rationale", rationales[task]),
         ):
             assert (row[name].value, row[name].data_type) == (text, "s")
-        for name in ("strength", "plays", "active_minutes", "revisions"):
-            assert row[name].data_type == "n"
-            assert isinstance(row[name].value, int | float)
+        for column in SUBMISSIONS.columns:
+            cell = row[column.name]
+            if cell.value is None:
+                continue
+            if column.kind in ("int", "number"):
+                assert cell.data_type == "n", column.name
+                assert isinstance(cell.value, int | float), column.name
+            else:
+                assert cell.data_type == "s", column.name
+                assert isinstance(cell.value, str), column.name
+        assert isinstance(row["strength"].value, int)
         models = {row["model_A"].value, row["model_B"].value}
         assert models == {"m1", "=m2"}
         assert row["model_A"].data_type == row["model_B"].data_type == "s"

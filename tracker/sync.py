@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from builder.errors import EarmarkError, Problem
-from builder.record import load_record
+from builder.record import BuildRecord, load_record
 from tracker.cells import CellLog
 from tracker.checks import Accepted, check
 from tracker.reconcile import reconcile, remembered
@@ -35,7 +35,9 @@ from tracker.tables import (
     SUBMISSIONS,
     TABS,
     TASKS,
+    Row,
     TabChange,
+    Table,
     Tracker,
 )
 
@@ -100,15 +102,44 @@ def sync(
         raise EarmarkError(f"Submissions folder {submissions} does not exist")
     report = SyncReport()
 
-    paths = find_files(submissions)
+    accepted = _load_and_check(submissions, record, now, report)
+    latest = pick_latest(accepted)
+    report.superseded = sum(item.revisions for item in latest.values())
+    report.copies = sum(item.copies for item in latest.values())
+    log.info(
+        "%d accepted (%d task/rater pairs), %d rejected",
+        report.accepted,
+        len(latest),
+        len(report.rejected),
+    )
+    accepted_files = frozenset((a.file.name, a.file.sha256) for a in accepted)
+    state = SyncState(record, latest, report.rejected, accepted_files, now)
+
+    with tracker.lock():
+        tables = tracker.read([tab.name for tab in TABS])
+        wanted = _wanted(state, tables)
+        report.changes = [
+            reconcile(tab, tables.get(tab.name), wanted[tab.name]) for tab in TABS
+        ]
+        _log_changes(report.changes)
+        if any(change.changed for change in report.changes):
+            tracker.write(report.changes)
+            report.written = True
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _load_and_check(
+    folder: Path, record: BuildRecord, now: datetime, report: SyncReport
+) -> list[Accepted]:
+    """Load and check every file, adding the rejected ones to ``report``."""
+    paths = find_files(folder)
     report.files = len(paths)
-    log.info("reading %d submission file(s) under %s", len(paths), submissions)
+    log.info("reading %d submission file(s) under %s", len(paths), folder)
     accepted: list[Accepted] = []
     for path in paths:
-        loaded = load_file(path, submissions)
-        result = (
-            check(loaded, record, now) if not isinstance(loaded, Rejected) else loaded
-        )
+        loaded = load_file(path, folder)
+        result = loaded if isinstance(loaded, Rejected) else check(loaded, record, now)
         if isinstance(result, Rejected):
             log.warning("rejected %s: %s", result.name, result.reason)
             report.rejected.append(result)
@@ -116,51 +147,33 @@ def sync(
             log.debug("accepted %s", result.file.name)
             accepted.append(result)
     report.accepted = len(accepted)
-    latest = pick_latest(accepted)
-    report.superseded = sum(item.revisions for item in latest.values())
-    report.copies = sum(item.copies for item in latest.values())
-    log.info(
-        "%d accepted (%d task/rater pairs), %d rejected",
-        len(accepted),
-        len(latest),
-        len(report.rejected),
-    )
+    return accepted
 
-    state = SyncState(
-        record,
-        latest,
-        report.rejected,
-        frozenset((a.file.name, a.file.sha256) for a in accepted),
-        now,
-    )
-    with tracker.lock():
-        tables = tracker.read([tab.name for tab in TABS])
-        memory = {tab.name: remembered(tab, tables.get(tab.name)) for tab in TABS}
-        cells = CellLog()
-        wanted = {
-            SUBMISSIONS.name: submission_rows(state, memory[SUBMISSIONS.name], cells),
-            TASKS.name: task_rows(state),
-            ANOMALIES.name: anomaly_rows(state, memory[ANOMALIES.name], cells),
-            REJECTED.name: rejected_rows(state, memory[REJECTED.name], cells),
-            BURN_DOWN.name: burn_down_rows(state, memory[BURN_DOWN.name]),
-        }
-        for note in cells.notes:
-            log.warning("%s", note)
-        report.changes = [
-            reconcile(tab, tables.get(tab.name), wanted[tab.name]) for tab in TABS
-        ]
-        for change in report.changes:
-            for problem in change.problems:
-                log.warning("%s", problem)
-            log.info(
-                "%s: %d added, %d updated, %d unchanged",
-                change.spec.name,
-                change.added,
-                change.updated,
-                change.unchanged,
-            )
-        if any(change.changed for change in report.changes):
-            tracker.write(report.changes)
-            report.written = True
-    report.seconds = time.perf_counter() - started
-    return report
+
+def _wanted(state: SyncState, tables: dict[str, Table]) -> dict[str, list[Row]]:
+    """Build each tab's rows, reusing what the tracker kept from earlier syncs."""
+    memory = {tab.name: remembered(tab, tables.get(tab.name)) for tab in TABS}
+    cells = CellLog()
+    wanted = {
+        SUBMISSIONS.name: submission_rows(state, memory[SUBMISSIONS.name], cells),
+        TASKS.name: task_rows(state),
+        ANOMALIES.name: anomaly_rows(state, memory[ANOMALIES.name], cells),
+        REJECTED.name: rejected_rows(state, memory[REJECTED.name], cells),
+        BURN_DOWN.name: burn_down_rows(state, memory[BURN_DOWN.name]),
+    }
+    for note in cells.notes:
+        log.warning("%s", note)
+    return wanted
+
+
+def _log_changes(changes: list[TabChange]) -> None:
+    for change in changes:
+        for problem in change.problems:
+            log.warning("%s", problem)
+        log.info(
+            "%s: %d added, %d updated, %d unchanged",
+            change.spec.name,
+            change.added,
+            change.updated,
+            change.unchanged,
+        )

@@ -27,7 +27,8 @@ class Column:
 
     ``lead`` columns are created empty and never written again. ``keep`` columns
     are filled once and then kept (e.g. when a row first reached the tracker).
-    ``choices`` become a dropdown in backends that support one.
+    ``choices`` become a dropdown in backends that support one. ``kind`` is the
+    type every value Earmark writes there has: text, int, number or UTC text.
     """
 
     name: str
@@ -49,9 +50,6 @@ class TabSpec:
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
-
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
 
 
 def _text(name: str, width: int = 14) -> Column:
@@ -209,10 +207,6 @@ class TabChange:
         return not self.skipped and (
             bool(self.cells) or bool(self.new_columns) or not self.exists
         )
-
-    def column_index(self) -> dict[str, int]:
-        """Return header name -> index for names that occur exactly once."""
-        return unique_columns(self.table.header)
 
 
 def unique_columns(header: Sequence[str]) -> dict[str, int]:
