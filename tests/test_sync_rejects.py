@@ -167,7 +167,8 @@ CASES: dict[str, tuple[Make, str, tuple[str | None, str | None]]] = {
     ),
     "missing-ids-F14": (
         edited(_drop("rater_id", "bundle_id")),
-        "missing bundle_id, rater_id: the file cannot be matched to a rater's bundle",
+        "missing bundle_id, rater_id (or not text): the file cannot be matched to a "
+        "rater's bundle",
         ("ab-001", None),
     ),
     "other-project": (

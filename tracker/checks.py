@@ -87,8 +87,9 @@ def _identity(data: dict[str, Any], record: BuildRecord) -> list[str]:
     if data["build_id"] != record.build_id:
         reasons.append(
             f"made with build {data['build_id']}, but the current build is "
-            f"{record.build_id}: the rater used an older bundle; send them the "
-            "current one and ask them to redo the task"
+            f"{record.build_id}: the rater used an older bundle (send them the "
+            "current one and ask them to redo the task), or --build names an old "
+            "build folder"
         )
     rater = record.raters.get(data["rater_id"])
     if rater is None:

@@ -139,8 +139,9 @@ def schema_reason(data: Any) -> str | None:
         missing = [f for f in IDENTITY if not isinstance(data.get(f), str)]
         if missing:
             return (
-                f"missing {', '.join(missing)}: the file cannot be matched to a "
-                "rater's bundle (was it edited, or made outside an Earmark page?)"
+                f"missing {', '.join(missing)} (or not text): the file cannot be "
+                "matched to a rater's bundle (was it edited, or made outside an "
+                "Earmark page?)"
             )
     errors = sorted(_validator().iter_errors(data), key=relevance)
     if not errors:
