@@ -50,9 +50,14 @@ class XlsxTracker:
     @contextmanager
     def lock(self) -> Iterator[None]:
         """Hold ``.<name>.lock`` beside the workbook; refuse if another sync has it."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
         lock_path = self.path.with_name(f".{self.path.name}.lock")
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            raise EarmarkError(
+                f"Cannot create the lock file {lock_path}: {exc.strerror or exc}"
+            ) from exc
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -111,9 +116,14 @@ class XlsxTracker:
 
     def _save(self, book: openpyxl.Workbook) -> None:
         mode = _file_mode(self.path)
-        fd, temp_name = tempfile.mkstemp(
-            dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
-        )
+        try:
+            fd, temp_name = tempfile.mkstemp(
+                dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp"
+            )
+        except OSError as exc:
+            raise EarmarkError(
+                f"Cannot write a new tracker beside {self.path}: {exc.strerror or exc}"
+            ) from exc
         os.close(fd)
         temp = Path(temp_name)
         try:
