@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from builder.build import BuildResult, build
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Dialog, Page, Request
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "pilot"
@@ -54,7 +59,8 @@ def make_project(tmp_path: Path) -> MakeProject:
             shutil.copyfile(EXAMPLE / "audio" / clip, root / "audio" / clip)
         (root / "earmark.toml").write_text(
             config
-            or '[project]\nid = "t"\n\n[[raters]]\nid = "r1"\n\n[[raters]]\nid = "r2"\n',
+            or '[project]\nid = "t"\n\n'
+            '[[raters]]\nid = "r1"\n\n[[raters]]\nid = "r2"\n',
             "utf-8",
         )
         if raw is None:
@@ -68,3 +74,93 @@ def make_project(tmp_path: Path) -> MakeProject:
         return root
 
     return make
+
+
+# ---- real Chromium through Playwright (browser tests) ------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-sync",
+]
+# Schemes a bundle page may load besides its own files.
+LOCAL_SCHEMES = ("data:", "blob:")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Debian Chromium for the whole session."""
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is missing: run `make chromium`")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+@dataclass
+class PageLog:
+    """What a page did: requests, console messages, uncaught errors, dialogs."""
+
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    console: list[tuple[str, str]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    root: str | None = None
+
+    def console_errors(self) -> list[str]:
+        return [text for kind, text in self.console if kind == "error"]
+
+    def outside_requests(self) -> list[str]:
+        """Requests that left the bundle folder of the first file:// page opened."""
+        return [
+            url
+            for _, url in self.requests
+            if not url.startswith(LOCAL_SCHEMES)
+            and not (self.root and url.startswith(self.root))
+        ]
+
+
+@pytest.fixture
+def page_log() -> PageLog:
+    return PageLog()
+
+
+@pytest.fixture
+def page(browser: Browser, page_log: PageLog) -> Iterator[Page]:
+    """A fresh context and page; the test fails if anything leaves the bundle.
+
+    The bundle is the folder of the first file:// document the page opens; every
+    later request must be a file under it, or a data:/blob: URL.
+    """
+    context = browser.new_context(accept_downloads=True)
+    tab = context.new_page()
+
+    def on_request(request: Request) -> None:
+        url = request.url
+        if page_log.root is None and url.startswith("file://"):
+            page_log.root = url.rsplit("/", 1)[0] + "/"
+        page_log.requests.append((request.resource_type, url))
+
+    context.on("request", on_request)
+    tab.on("console", lambda m: page_log.console.append((m.type, m.text)))
+    tab.on("pageerror", lambda e: page_log.errors.append(str(e)))
+
+    def on_dialog(dialog: Dialog) -> None:
+        page_log.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    tab.on("dialog", on_dialog)
+    yield tab
+    context.close()
+    outside = page_log.outside_requests()
+    assert not outside, f"requests left the bundle folder: {outside}"
