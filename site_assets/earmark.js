@@ -40,7 +40,8 @@
    *   peaks: number[]}} ClipConfig
    * @typedef {{id: string, type: string, label: string, required: boolean,
    *   per_clip: boolean, min_words: number}} RubricItem
-   * @typedef {{id: string, label: string, type: string, required: boolean}} SummaryField
+   * @typedef {{id: string, label: string, type: string,
+   *   required: boolean}} SummaryField
    * @typedef {{min_words: number, max_words: number, summary: SummaryField[]}}
    *   CaptionConfig
    * @typedef {{id: string, kind: string, prompt: string, number: number,
@@ -85,7 +86,13 @@
     aif: "audio/aiff",
     aiff: "audio/aiff",
   };
-  const MEDIA_ERRORS = ["", "aborted", "network error", "decode error", "format not supported"];
+  const MEDIA_ERRORS = [
+    "",
+    "aborted",
+    "network error",
+    "decode error",
+    "format not supported",
+  ];
 
   // ---- reporting ------------------------------------------------------------
 
@@ -99,7 +106,8 @@
    * @param {string} [message] shown in the notice area when given
    */
   function report(where, error, message) {
-    const text = error instanceof Error ? error.name + ": " + error.message : String(error);
+    const text =
+      error instanceof Error ? error.name + ": " + error.message : String(error);
     if (!reported.has(where + text)) {
       reported.add(where + text);
       console.warn("[earmark] " + where + ": " + text);
@@ -126,9 +134,16 @@
   }
 
   window.addEventListener("error", (event) =>
-    report("uncaught", event.error || event.message, "Something went wrong on this page. Your answers are kept; download them if it happens again."),
+    report(
+      "uncaught",
+      event.error || event.message,
+      "Something went wrong on this page. Your answers are kept; download them " +
+        "if it happens again.",
+    ),
   );
-  window.addEventListener("unhandledrejection", (event) => report("unhandled", event.reason));
+  window.addEventListener("unhandledrejection", (event) =>
+    report("unhandled", event.reason),
+  );
 
   // ---- small helpers --------------------------------------------------------
 
@@ -209,18 +224,35 @@
     const sign = offset >= 0 ? "+" : "-";
     const abs = Math.abs(offset);
     return (
-      pad(date.getFullYear(), 4) + "-" + pad(date.getMonth() + 1, 2) + "-" +
-      pad(date.getDate(), 2) + "T" + pad(date.getHours(), 2) + ":" +
-      pad(date.getMinutes(), 2) + ":" + pad(date.getSeconds(), 2) + "." +
-      pad(date.getMilliseconds(), 3) + sign + pad(Math.floor(abs / 60), 2) + ":" +
+      pad(date.getFullYear(), 4) +
+      "-" +
+      pad(date.getMonth() + 1, 2) +
+      "-" +
+      pad(date.getDate(), 2) +
+      "T" +
+      pad(date.getHours(), 2) +
+      ":" +
+      pad(date.getMinutes(), 2) +
+      ":" +
+      pad(date.getSeconds(), 2) +
+      "." +
+      pad(date.getMilliseconds(), 3) +
+      sign +
+      pad(Math.floor(abs / 60), 2) +
+      ":" +
       pad(abs % 60, 2)
     );
   }
 
   /** @param {Date} date */
   function timeOfDay(date) {
-    return pad(date.getHours(), 2) + ":" + pad(date.getMinutes(), 2) + ":" +
-      pad(date.getSeconds(), 2);
+    return (
+      pad(date.getHours(), 2) +
+      ":" +
+      pad(date.getMinutes(), 2) +
+      ":" +
+      pad(date.getSeconds(), 2)
+    );
   }
 
   /**
@@ -336,7 +368,9 @@
   function draftState(draft) {
     if (!draft) return "new";
     if (typeof draft.downloaded_at === "string") {
-      return finiteOr(draft.rev, 0) > finiteOr(draft.downloaded_rev, 0) ? "changed" : "downloaded";
+      return finiteOr(draft.rev, 0) > finiteOr(draft.downloaded_rev, 0)
+        ? "changed"
+        : "downloaded";
     }
     return finiteOr(draft.rev, 0) > 0 ? "draft" : "opened";
   }
@@ -359,14 +393,17 @@
     let done = 0;
     const rows = Array.from(document.querySelectorAll('[data-testid="task-row"]'));
     for (const task of config.tasks) {
-      const row = rows.find((r) => r instanceof HTMLElement && r.dataset.task === task.id);
+      const row = rows.find(
+        (r) => r instanceof HTMLElement && r.dataset.task === task.id,
+      );
       if (!row) continue;
       const badge = hook(row, "state");
       const draft = parseDraft(store.read(task.storage_key));
       const state = store.readable ? draftState(draft) : "unknown";
       if (state === "downloaded") done += 1;
       let text = labels[state];
-      const when = draft && (state === "downloaded" ? draft.downloaded_at : draft.saved_at);
+      const when =
+        draft && (state === "downloaded" ? draft.downloaded_at : draft.saved_at);
       if (typeof when === "string" && state !== "new") {
         text += " · " + when.slice(11, 16);
       }
@@ -556,8 +593,13 @@
     const t = Math.max(0, Date.now() - startedMs);
     const previous = events[events.length - 1];
     // Dragging the seek bar fires a seek per pixel: keep only the last of a burst.
-    if (type === "seek" && previous && previous.type === "seek" &&
-        previous.label === track.label && t - previous.t < 500) {
+    if (
+      type === "seek" &&
+      previous &&
+      previous.type === "seek" &&
+      previous.label === track.label &&
+      t - previous.t < 500
+    ) {
       previous.at = at;
       previous.t = t;
       return;
@@ -620,7 +662,10 @@
     const end = durationOf(track);
     let total = 0;
     for (const [a, b] of track.intervals) {
-      total += Math.max(0, (Number.isFinite(end) ? Math.min(b, end) : b) - Math.max(a, 0));
+      total += Math.max(
+        0,
+        (Number.isFinite(end) ? Math.min(b, end) : b) - Math.max(a, 0),
+      );
     }
     return total;
   }
@@ -675,7 +720,11 @@
     track.seek.disabled = true;
     showTrackMessage(
       track,
-      "This browser cannot play clip " + track.label + " (" + reason + "). It will " +
+      "This browser cannot play clip " +
+        track.label +
+        " (" +
+        reason +
+        "). It will " +
         "not hold up your download; please tick “Audio defect” below and say so.",
     );
     record("error", track);
@@ -713,7 +762,9 @@
       other.audio.pause();
       const end = durationOf(track);
       const target =
-        Number.isFinite(position) && (!Number.isFinite(end) || position < end) ? position : 0;
+        Number.isFinite(position) && (!Number.isFinite(end) || position < end)
+          ? position
+          : 0;
       if (Math.abs(audio.currentTime - target) > 0.01) {
         track.quietSeek = true;
         audio.currentTime = target;
@@ -749,7 +800,9 @@
     report("play " + track.label, error);
     showTrackMessage(
       track,
-      "The browser did not start clip " + track.label + ". Press play again; if it " +
+      "The browser did not start clip " +
+        track.label +
+        ". Press play again; if it " +
         "keeps failing, check the sound settings or try another browser.",
     );
     paintTrack(track);
@@ -772,13 +825,17 @@
     if (text) text.textContent = playing ? "Pause" : "Play";
     track.time.textContent = clock(position) + " / " + clock(end);
     if (Number.isFinite(end)) track.seek.max = String(end);
-    if (!track.dragging) track.seek.value = String(Number.isFinite(position) ? position : 0);
+    if (!track.dragging)
+      track.seek.value = String(Number.isFinite(position) ? position : 0);
     track.seek.setAttribute("aria-valuetext", clock(position) + " of " + clock(end));
     const share = coverage(track);
     const goal = config.listening.min_coverage;
     const percent = Math.floor(share * 100);
     track.heardText.textContent = track.playable
-      ? "Heard " + percent + "%" + (share >= goal ? " ✓" : " · needs " + Math.round(goal * 100) + "%")
+      ? "Heard " +
+        percent +
+        "%" +
+        (share >= goal ? " ✓" : " · needs " + Math.round(goal * 100) + "%")
       : "Cannot play here";
     track.heardText.classList.toggle("is-done", share >= goal);
     track.heardFill.style.width = percent + "%";
@@ -799,7 +856,8 @@
     const height = canvas.clientHeight;
     if (!width || !height) return;
     const ratio = window.devicePixelRatio || 1;
-    if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
+    if (canvas.width !== Math.round(width * ratio))
+      canvas.width = Math.round(width * ratio);
     if (canvas.height !== Math.round(height * ratio)) {
       canvas.height = Math.round(height * ratio);
     }
@@ -824,9 +882,11 @@
       const from = Math.floor((i * peaks.length) / bars);
       const to = Math.max(from + 1, Math.floor(((i + 1) * peaks.length) / bars));
       let peak = 0;
-      for (let j = from; j < to && j < peaks.length; j += 1) peak = Math.max(peak, peaks[j]);
+      for (let j = from; j < to && j < peaks.length; j += 1)
+        peak = Math.max(peak, peaks[j]);
       const middle = ((i + 0.5) / bars) * (Number.isFinite(end) ? end : 0);
-      while (cursor < track.intervals.length && track.intervals[cursor][1] < middle) cursor += 1;
+      while (cursor < track.intervals.length && track.intervals[cursor][1] < middle)
+        cursor += 1;
       const heard =
         cursor < track.intervals.length && track.intervals[cursor][0] <= middle;
       const barHeight = Math.max(2, Math.min(1, peak) * (height - 6));
@@ -841,7 +901,12 @@
       const position = track.audio.currentTime;
       if (Number.isFinite(position)) {
         context.fillStyle = waveColors.head;
-        context.fillRect(Math.round(Math.min(1, position / end) * (width - 2)), 0, 2, height);
+        context.fillRect(
+          Math.round(Math.min(1, position / end) * (width - 2)),
+          0,
+          2,
+          height,
+        );
       }
     }
   }
@@ -879,8 +944,12 @@
     const button = hook(root, "play-" + clip.label);
     const seek = hook(root, "seek-" + clip.label);
     const canvas = root.querySelector("canvas");
-    if (!(audio instanceof HTMLAudioElement) || !(button instanceof HTMLButtonElement) ||
-        !(seek instanceof HTMLInputElement) || !(canvas instanceof HTMLCanvasElement)) {
+    if (
+      !(audio instanceof HTMLAudioElement) ||
+      !(button instanceof HTMLButtonElement) ||
+      !(seek instanceof HTMLInputElement) ||
+      !(canvas instanceof HTMLCanvasElement)
+    ) {
       throw new Error("player " + clip.label + " is incomplete");
     }
     /** @type {Track} */
@@ -907,11 +976,13 @@
       resume: Math.max(0, finiteOr(saved.position, 0)),
     };
     const goal = root.querySelector(".heard-goal");
-    if (goal instanceof HTMLElement) goal.style.left = config.listening.min_coverage * 100 + "%";
+    if (goal instanceof HTMLElement)
+      goal.style.left = config.listening.min_coverage * 100 + "%";
 
     audio.addEventListener("play", () => {
       // Only one clip sounds at a time, however playback was started.
-      for (const other of tracks) if (other !== track && !other.audio.paused) other.audio.pause();
+      for (const other of tracks)
+        if (other !== track && !other.audio.paused) other.audio.pause();
       record("play", track);
       paintTrack(track);
     });
@@ -985,7 +1056,10 @@
       const reason = error
         ? MEDIA_ERRORS[error.code] || "media error " + error.code
         : "media error";
-      markUnplayable(track, error && error.message ? reason + ": " + error.message : reason);
+      markUnplayable(
+        track,
+        error && error.message ? reason + ": " + error.message : reason,
+      );
     });
 
     button.addEventListener("click", () => press(track));
@@ -1001,11 +1075,35 @@
       paintTrack(track);
     });
 
+    // Keys on the seek bar move in useful steps, not the 0.1 s of the input's step.
+    seek.addEventListener("keydown", (event) => {
+      const steps = {
+        ArrowLeft: -5,
+        ArrowDown: -5,
+        ArrowRight: 5,
+        ArrowUp: 5,
+        PageDown: -15,
+        PageUp: 15,
+      };
+      const by = steps[/** @type {keyof typeof steps} */ (event.key)];
+      if (!by) return;
+      event.preventDefault();
+      lastUsed = track;
+      nudge(by);
+    });
+
+    // The media may have loaded, or failed, before this script ran.
+    if (audio.error) window.setTimeout(() => audio.dispatchEvent(new Event("error")));
+    else if (audio.readyState >= 1)
+      window.setTimeout(() => audio.dispatchEvent(new Event("loadedmetadata")));
+
     // F06: a format the browser says it cannot play never gets a chance to load.
     const extension = (clip.src.split(".").pop() || "").toLowerCase();
     const type = MEDIA_TYPES[/** @type {keyof typeof MEDIA_TYPES} */ (extension)];
     if (type && audio.canPlayType(type) === "") {
-      window.setTimeout(() => markUnplayable(track, "." + extension + " files are not supported"));
+      window.setTimeout(() =>
+        markUnplayable(track, "." + extension + " files are not supported"),
+      );
     }
     return track;
   }
@@ -1022,6 +1120,29 @@
       if (Array.isArray(pair) && pair.length === 2) {
         list = addInterval(list, finiteOr(pair[0], 0), finiteOr(pair[1], 0));
       }
+    }
+    return list;
+  }
+
+  /**
+   * @param {unknown} value saved events
+   * @returns {LedgerEvent[]}
+   */
+  function restoreEvents(value) {
+    /** @type {LedgerEvent[]} */
+    const list = [];
+    if (!Array.isArray(value)) return list;
+    for (const item of value.slice(-EVENT_CAP)) {
+      if (!isObject(item) || typeof item.type !== "string") continue;
+      /** @type {LedgerEvent} */
+      const event = {
+        type: item.type,
+        at: finiteOr(item.at, 0),
+        t: finiteOr(item.t, 0),
+      };
+      if (typeof item.label === "string") event.label = item.label;
+      if (typeof item.from === "string") event.from = item.from;
+      list.push(event);
     }
     return list;
   }
@@ -1063,7 +1184,8 @@
     for (const kind of config.anomaly_kinds) {
       const box = hook(document, "anomaly-" + kind.value);
       const note = hook(document, "anomaly-note-" + kind.value);
-      if (!(box instanceof HTMLInputElement) || !(note instanceof HTMLTextAreaElement)) continue;
+      if (!(box instanceof HTMLInputElement) || !(note instanceof HTMLTextAreaElement))
+        continue;
       const flag = saved[kind.value];
       if (isObject(flag) && typeof flag.flagged_at === "string") {
         flags[kind.value] = {
@@ -1108,14 +1230,17 @@
 
   /** @param {ParentNode} root @param {string} name @returns {string | null} */
   function checkedValue(root, name) {
-    const hit = inputs(root, "input[type=radio]").find((i) => i.name === name && i.checked);
+    const hit = inputs(root, "input[type=radio]").find(
+      (i) => i.name === name && i.checked,
+    );
     return hit ? hit.value : null;
   }
 
   /** @param {ParentNode} root @param {string} name @param {unknown} value */
   function setChecked(root, name, value) {
     for (const input of inputs(root, "input[type=radio]")) {
-      if (input.name === name) input.checked = value !== null && input.value === String(value);
+      if (input.name === name)
+        input.checked = value !== null && input.value === String(value);
     }
   }
 
@@ -1162,7 +1287,10 @@
           answers[item.id] = checkedValue(root, item.id);
         } else if (item.type === "rating" && item.per_clip) {
           answers[item.id] = Object.fromEntries(
-            rated.map((label) => [label, ratingValue(checkedValue(root, item.id + "." + label))]),
+            rated.map((label) => [
+              label,
+              ratingValue(checkedValue(root, item.id + "." + label)),
+            ]),
           );
         } else if (item.type === "rating") {
           answers[item.id] = ratingValue(checkedValue(root, item.id));
@@ -1200,7 +1328,8 @@
         if (!item.required) continue;
         if (item.type === "rating" && item.per_clip) {
           const missing = rated.filter((label) => value[label] === null);
-          if (missing.length) problems.push(name + ": rate clip " + missing.join(" and "));
+          if (missing.length)
+            problems.push(name + ": rate clip " + missing.join(" and "));
         } else if (item.type === "tags") {
           if (!value.length) problems.push(name + ": pick at least one");
         } else if (item.type === "confirm") {
@@ -1217,7 +1346,8 @@
       const root = box(item);
       const value = saved[item.id];
       if (item.type === "rating" && item.per_clip && isObject(value)) {
-        for (const label of rated) setChecked(root, item.id + "." + label, value[label] ?? null);
+        for (const label of rated)
+          setChecked(root, item.id + "." + label, value[label] ?? null);
       } else if (item.type === "preference" || item.type === "rating") {
         setChecked(root, item.id, value ?? null);
       } else if (item.type === "text" && typeof value === "string") {
@@ -1239,7 +1369,9 @@
         const words = countWords(area.value);
         const need = item.min_words;
         count.textContent =
-          words + (words === 1 ? " word" : " words") + (need ? " · at least " + need : "");
+          words +
+          (words === 1 ? " word" : " words") +
+          (need ? " · at least " + need : "");
         count.classList.toggle("is-ok", words >= need && words > 0);
       }
     };
@@ -1269,7 +1401,8 @@
     const playhead = hook(document, "playhead");
     const summaryForm = hook(document, "summary");
     const template = document.getElementById("callout-template");
-    if (!(template instanceof HTMLTemplateElement)) throw new Error("no callout template");
+    if (!(template instanceof HTMLTemplateElement))
+      throw new Error("no callout template");
 
     /** @type {Callout[]} */
     let callouts = [];
@@ -1279,10 +1412,17 @@
       const words = countWords(caption.value);
       const inRange = words >= captions.min_words && words <= captions.max_words;
       wordCount.textContent =
-        words + (words === 1 ? " word" : " words") + " · target " + captions.min_words +
-        "–" + captions.max_words + (inRange ? " ✓" : words < captions.min_words
-          ? " · " + (captions.min_words - words) + " to go"
-          : " · " + (words - captions.max_words) + " too many");
+        words +
+        (words === 1 ? " word" : " words") +
+        " · target " +
+        captions.min_words +
+        "–" +
+        captions.max_words +
+        (inRange
+          ? " ✓"
+          : words < captions.min_words
+            ? " · " + (captions.min_words - words) + " to go"
+            : " · " + (words - captions.max_words) + " too many");
       wordCount.dataset.inRange = String(inRange);
       wordCount.classList.toggle("is-ok", inRange);
       wordCount.classList.toggle("is-over", words > captions.max_words);
@@ -1303,10 +1443,17 @@
       const end = durationOf(track);
       if (!Number.isFinite(start)) return "Type a time as m:ss.s, for example 1:05.5.";
       if (start < 0 || (Number.isFinite(end) && start > end + 0.05)) {
-        return "Time " + clockTenths(start) + " is outside the track (0:00.0 to " +
-          clockTenths(end) + ").";
+        return (
+          "Time " +
+          clockTenths(start) +
+          " is outside the track (0:00.0 to " +
+          clockTenths(end) +
+          ")."
+        );
       }
-      const clash = callouts.find((c) => c !== except && Math.abs(c.start - start) < 0.05);
+      const clash = callouts.find(
+        (c) => c !== except && Math.abs(c.start - start) < 0.05,
+      );
       if (clash) return "There is already a callout at " + clockTenths(start) + ".";
       return "";
     };
@@ -1317,9 +1464,11 @@
       const active = document.activeElement;
       callouts.forEach((callout, index) => {
         const node = callout.node;
-        if (node && list.children[index] !== node) list.insertBefore(node, list.children[index] || null);
+        if (node && list.children[index] !== node)
+          list.insertBefore(node, list.children[index] || null);
       });
-      if (active instanceof HTMLElement && active !== document.activeElement) active.focus();
+      if (active instanceof HTMLElement && active !== document.activeElement)
+        active.focus();
       empty.hidden = callouts.length > 0;
     };
 
@@ -1372,7 +1521,8 @@
       });
       // Picking from the datalist replaces the text in one go.
       input.addEventListener("input", (event) => {
-        if (event instanceof InputEvent && event.inputType === "insertReplacementText") add();
+        if (event instanceof InputEvent && event.inputType === "insertReplacementText")
+          add();
       });
       input.addEventListener("blur", add);
       paint();
@@ -1380,7 +1530,9 @@
 
     /** @param {Callout} callout */
     const render = (callout) => {
-      const fragment = /** @type {DocumentFragment} */ (template.content.cloneNode(true));
+      const fragment = /** @type {DocumentFragment} */ (
+        template.content.cloneNode(true)
+      );
       const node = /** @type {HTMLElement} */ (fragment.firstElementChild);
       const seekButton = hook(node, "callout-seek");
       const start = /** @type {HTMLInputElement} */ (hook(node, "callout-start"));
@@ -1394,7 +1546,10 @@
       };
       paintStart();
       start.setAttribute("aria-label", "Start time of callout (m:ss.s)");
-      if (callout.section && !Array.from(section.options).some((o) => o.value === callout.section)) {
+      if (
+        callout.section &&
+        !Array.from(section.options).some((o) => o.value === callout.section)
+      ) {
         section.add(new Option(callout.section, callout.section));
       }
       section.value = callout.section;
@@ -1445,7 +1600,10 @@
       });
       for (const field of Array.from(node.querySelectorAll(".tag-field"))) {
         if (!(field instanceof HTMLElement)) continue;
-        bindTags(field, field.dataset.tags === "vibes" ? callout.vibes : callout.instruments);
+        bindTags(
+          field,
+          field.dataset.tags === "vibes" ? callout.vibes : callout.instruments,
+        );
       }
       callout.node = node;
       list.append(node);
@@ -1454,8 +1612,9 @@
     /**
      * Add a callout at ``start`` unless the time is refused.
      * @param {number} start
+     * @param {boolean} keepFocus from a shortcut: the analyst may be mid-sentence
      */
-    const addCallout = (start) => {
+    const addCallout = (start, keepFocus) => {
       markInteraction();
       const at = Math.round(start * 10) / 10;
       const why = refusal(at, null);
@@ -1466,7 +1625,13 @@
       say("");
       /** @type {Callout} */
       const callout = {
-        key: nextKey++, start: at, section: "", notes: "", instruments: [], vibes: [], node: null,
+        key: nextKey++,
+        start: at,
+        section: "",
+        notes: "",
+        instruments: [],
+        vibes: [],
+        node: null,
       };
       callouts.push(callout);
       render(callout);
@@ -1474,7 +1639,7 @@
       paintMarks();
       changed();
       const node = callout.node;
-      if (node) {
+      if (node && !keepFocus) {
         node.scrollIntoView({ block: "nearest" });
         hook(node, "callout-section").focus({ preventScroll: true });
       }
@@ -1514,7 +1679,9 @@
     for (const field of captions.summary) {
       if (field.type !== "multi") continue;
       const root = hook(summaryForm, "summary-" + field.id);
-      const other = root.querySelector('[data-testid="summary-' + field.id + '-other"]');
+      const other = root.querySelector(
+        '[data-testid="summary-' + field.id + '-other"]',
+      );
       const button = root.querySelector("[data-add-for]");
       if (!(other instanceof HTMLInputElement)) continue;
       const add = () => {
@@ -1565,21 +1732,34 @@
       const words = countWords(caption.value);
       if (words < captions.min_words || words > captions.max_words) {
         problems.push(
-          "Caption: write " + captions.min_words + "–" + captions.max_words +
-            " words (now " + words + ")",
+          "Caption: write " +
+            captions.min_words +
+            "–" +
+            captions.max_words +
+            " words (now " +
+            words +
+            ")",
         );
       }
-      const unlabelled = callouts.filter((c) => !c.section).map((c) => clockTenths(c.start));
+      const unlabelled = callouts
+        .filter((c) => !c.section)
+        .map((c) => clockTenths(c.start));
       if (unlabelled.length) {
-        problems.push("Choose a section type for the callout at " + unlabelled.join(", "));
+        problems.push(
+          "Choose a section type for the callout at " + unlabelled.join(", "),
+        );
       }
       const summary = summaryAnswers();
       for (const field of captions.summary) {
         if (!field.required) continue;
         const value = summary[field.id];
         if (field.type === "multi" ? !value.length : value === null) {
-          problems.push("Summary “" + field.label + "”: " +
-            (field.type === "multi" ? "pick at least one" : "choose a value"));
+          problems.push(
+            "Summary “" +
+              field.label +
+              "”: " +
+              (field.type === "multi" ? "pick at least one" : "choose a value"),
+          );
         }
       }
       return problems;
@@ -1591,7 +1771,10 @@
       for (const item of saved.callouts) {
         if (!isObject(item)) continue;
         const start = finiteOr(item.start, NaN);
-        if (!Number.isFinite(start) || callouts.some((c) => Math.abs(c.start - start) < 0.05)) {
+        if (
+          !Number.isFinite(start) ||
+          callouts.some((c) => Math.abs(c.start - start) < 0.05)
+        ) {
           continue;
         }
         /** @type {Callout} */
@@ -1628,8 +1811,10 @@
       changed();
     });
     summaryForm.addEventListener("change", changed);
-    addButton.addEventListener("click", () => addCallout(track.audio.currentTime));
-    bindShortcuts({ KeyC: () => addCallout(track.audio.currentTime) });
+    addButton.addEventListener("click", () =>
+      addCallout(track.audio.currentTime, false),
+    );
+    bindShortcuts({ KeyC: () => addCallout(track.audio.currentTime, true) });
   }
 
   // ---- task page: gate, submission, download ------------------------------------
@@ -1645,8 +1830,13 @@
       const share = coverage(track);
       if (share < goal) {
         problems.push(
-          "Listen to at least " + Math.round(goal * 100) + "% of clip " + track.label +
-            " (heard " + Math.floor(share * 100) + "%)",
+          "Listen to at least " +
+            Math.round(goal * 100) +
+            "% of clip " +
+            track.label +
+            " (heard " +
+            Math.floor(share * 100) +
+            "%)",
         );
       }
     }
@@ -1696,7 +1886,7 @@
     };
   }
 
-  /** Build the submission (schemas/submission.schema.json); ids come from the bundle. */
+  /** Build the submission (schemas/submission.schema.json); ids from the bundle. */
   function buildSubmission() {
     const now = new Date();
     return {
@@ -1784,12 +1974,16 @@
     if (!("download" in HTMLAnchorElement.prototype)) {
       showJson(
         text,
-        "This browser cannot save the file by itself. Press Copy, paste the text into " +
-          "a new file named " + config.download_name + " (UTF-8) and send that file.",
+        "This browser cannot save the file by itself. Press Copy, paste the text " +
+          "into a new file named " +
+          config.download_name +
+          " (UTF-8) and send that file.",
       );
       return;
     }
-    const url = URL.createObjectURL(new Blob([text], { type: "application/json;charset=utf-8" }));
+    const url = URL.createObjectURL(
+      new Blob([text], { type: "application/json;charset=utf-8" }),
+    );
     const link = document.createElement("a");
     link.href = url;
     link.download = config.download_name;
@@ -1801,7 +1995,7 @@
     window.setTimeout(() => URL.revokeObjectURL(url), 60000);
     /** @type {HTMLTextAreaElement} */ (hook(document, "json-text")).value = text;
     markDownloaded();
-    notify("Downloaded " + config.download_name + ". No file? Use “Show JSON / Copy”.");
+    notify("Downloaded " + config.download_name + ". No file? Use “Show JSON”.");
   }
 
   async function copyJson() {
@@ -1825,7 +2019,9 @@
         report("copy", error);
       }
     }
-    state.textContent = copied ? "Copied." : "Select the text and copy it with Ctrl+C / ⌘C.";
+    state.textContent = copied
+      ? "Copied."
+      : "Select the text and copy it with Ctrl+C / ⌘C.";
     if (copied && !("download" in HTMLAnchorElement.prototype)) markDownloaded();
   }
 
@@ -1859,11 +2055,12 @@
     rev = Math.max(0, Math.floor(finiteOr(draft.rev, 0)));
     activeSeconds = Math.max(0, finiteOr(draft.active_seconds, 0));
     draftMeta = {
-      downloaded_at: typeof draft.downloaded_at === "string" ? draft.downloaded_at : null,
+      downloaded_at:
+        typeof draft.downloaded_at === "string" ? draft.downloaded_at : null,
       downloaded_rev: finiteOr(draft.downloaded_rev, 0),
     };
     const ledger = isObject(draft.ledger) ? draft.ledger : {};
-    events = Array.isArray(ledger.events) ? ledger.events.filter(isObject).slice(-EVENT_CAP) : [];
+    events = restoreEvents(ledger.events);
     eventsDropped = Math.max(0, finiteOr(ledger.events_dropped, 0));
     const savedClips = isObject(ledger.clips) ? ledger.clips : {};
     tracks = config.clips.map((clip) =>
@@ -1901,7 +2098,11 @@
     }
     document.documentElement.dataset.earmark = "ready";
   } catch (error) {
-    report("start", error, "This page could not start. Reload it; if that fails, tell your lead.");
+    report(
+      "start",
+      error,
+      "This page could not start. Reload it; if that fails, tell your lead.",
+    );
     document.documentElement.dataset.earmark = "failed";
   }
 })();
