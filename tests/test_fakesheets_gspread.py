@@ -271,11 +271,29 @@ def test_batch_update_is_all_or_nothing(
     book: tuple[FakeSheets, str, gspread.Spreadsheet],
 ) -> None:
     fake, key, sh = book
+    sh.sheet1.update([["kept"]], "A1")
+    bold = {"userEnteredFormat": {"textFormat": {"bold": True}}}
     with pytest.raises(gspread.exceptions.APIError) as failure:
         sh.batch_update(
             {
                 "requests": [
                     {"addSheet": {"properties": {"title": "Summary"}}},
+                    {
+                        "repeatCell": {
+                            "range": {"sheetId": 0, "endRowIndex": 1},
+                            "cell": bold,
+                            "fields": "userEnteredFormat.textFormat.bold",
+                        }
+                    },
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": 0},
+                            "rows": [
+                                {"values": [{"userEnteredValue": {"stringValue": "x"}}]}
+                            ],
+                            "fields": "userEnteredValue",
+                        }
+                    },
                     {"deleteSheet": {"sheetId": 987654}},
                 ]
             }
@@ -283,7 +301,10 @@ def test_batch_update_is_all_or_nothing(
     assert failure.value.code == 400
     assert failure.value.error["status"] == "INVALID_ARGUMENT"
     assert "No grid with id: 987654" in failure.value.error["message"]
-    assert [s.title for s in fake.spreadsheet(key).sheets] == ["Tasks", "Raters"]
+    untouched = fake.spreadsheet(key)
+    assert [s.title for s in untouched.sheets] == ["Tasks", "Raters"]
+    assert untouched.sheet("Tasks").formats() == {}
+    assert untouched.sheet("Tasks").values() == [["kept"]]
     added = sh.add_worksheet("Summary", rows=5, cols=3)
     assert (added.title, added.row_count, added.index) == ("Summary", 5, 2)
 

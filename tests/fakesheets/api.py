@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import random
 import re
@@ -71,7 +70,7 @@ class Store:
         with self.lock:
             if key not in self.books:
                 raise KeyError(key)
-            return copy.deepcopy(self.books[key])
+            return self.books[key].snapshot()
 
 
 class SheetsApi:
@@ -88,6 +87,9 @@ class SheetsApi:
                 return self._route(method.upper(), raw_path, params, body)
         except ApiError as exc:
             return Answer(exc.code, exc.body())
+        except Exception as exc:  # a bug in the fake: say so instead of hanging up
+            message = f"fakesheets failed on {method} {unquote(raw_path)}: {exc!r}"
+            return Answer(500, ApiError(500, "INTERNAL", message).body())
 
     def _route(self, method: str, raw_path: str, params: Params, body: bytes) -> Answer:
         sheets = _SHEETS_PATH.match(raw_path)

@@ -8,6 +8,7 @@ real API applies all requests of a batch or none.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -58,7 +59,7 @@ def run_batch(book: Spreadsheet, requests: object) -> tuple[Spreadsheet, list[Re
     """Apply a batch to a copy of ``book``; return the copy and the replies."""
     if not isinstance(requests, list):
         raise invalid("Invalid JSON payload received. 'requests' must be a list.")
-    work = copy.deepcopy(book)
+    work = book.fork()
     replies: list[Reply] = []
     for i, request in enumerate(requests):
         if not isinstance(request, dict) or len(request) != 1:
@@ -66,6 +67,10 @@ def run_batch(book: Spreadsheet, requests: object) -> tuple[Spreadsheet, list[Re
                 f"Invalid requests[{i}]: exactly one kind of request is needed."
             )
         ((kind, payload),) = request.items()
+        if payload is not None and not isinstance(payload, dict):
+            raise invalid(
+                f"Invalid value at 'requests[{i}].{kind}', {json.dumps(payload)}"
+            )
         handler = HANDLERS.get(kind)
         if handler is None:
             if kind in KNOWN_KINDS:
@@ -83,7 +88,7 @@ def run_batch(book: Spreadsheet, requests: object) -> tuple[Spreadsheet, list[Re
                 )
         except RequestError as exc:
             raise invalid(f"Invalid requests[{i}].{kind}: {exc}") from None
-        except (KeyError, TypeError, ValueError) as exc:
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
             raise invalid(
                 f"Invalid requests[{i}].{kind}: bad request ({exc})"
             ) from None
@@ -367,7 +372,7 @@ def _write_cell_data(
             "Your input contains more than the maximum of "
             f"{CELL_CHAR_LIMIT} characters in a single cell."
         )
-    cell = sheet.ensure(row, col)
+    cell = sheet.own(row, col)
     current = to_cell_data(cell, effective=False)
     fieldmask.apply(current, data, mask)
     touched = "*" in mask or "userEnteredValue" in mask
@@ -432,7 +437,7 @@ def set_data_validation(book: Spreadsheet, payload: dict[str, Any]) -> None:
         raise RequestError("A data validation rule needs a condition type.")
     for r in range(box.row0, box.row1):
         for c in range(box.col0, box.col1):
-            cell = sheet.ensure(r, c)
+            cell = sheet.own(r, c)
             cell.validation = copy.deepcopy(rule) if rule else None
             sheet.prune(r, c)
 

@@ -71,6 +71,18 @@ class Cell:
         """True when nothing at all is stored (no value, format, note, rule)."""
         return not (self.has_value or self.fmt or self.note or self.validation)
 
+    def copy(self) -> Cell:
+        """Return an independent copy (much faster than ``copy.deepcopy``)."""
+        return Cell(
+            self.value,
+            self.formula,
+            self.display,
+            self.is_date,
+            copy.deepcopy(self.fmt) if self.fmt else None,
+            self.note,
+            copy.deepcopy(self.validation) if self.validation else None,
+        )
+
     def clear_value(self) -> None:
         """Drop the value and formula, keeping format, note and validation."""
         self.value = None

@@ -9,6 +9,7 @@ back the way the real API prints it.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as dt
 import random
 from dataclasses import dataclass, field
@@ -203,7 +204,40 @@ class Sheet:
             if cell.note
         }
 
+    # copies -----------------------------------------------------------------
+
+    def fork(self) -> Sheet:
+        """Return a copy whose cells are shared until changed through ``own``.
+
+        A batchUpdate works on a fork so that a failing request leaves the
+        original untouched; copying every cell would cost seconds on big sheets.
+        """
+        parts = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        return Sheet(
+            **{
+                k: dict(v) if k == "cells" else copy.deepcopy(v)
+                for k, v in parts.items()
+            }
+        )
+
+    def snapshot(self) -> Sheet:
+        """Return a fully independent copy for tests to inspect."""
+        clone = self.fork()
+        clone.cells = {key: cell.copy() for key, cell in self.cells.items()}
+        return clone
+
     # mutation helpers -----------------------------------------------------
+
+    def own(self, row: int, col: int) -> Cell:
+        """Return the cell at (row, col) as a private copy this sheet may change.
+
+        Batch handlers change cells only through here, since a fork shares
+        its cells with the spreadsheet it was forked from.
+        """
+        cell = self.cells.get((row, col))
+        cell = Cell() if cell is None else cell.copy()
+        self.cells[(row, col)] = cell
+        return cell
 
     def ensure(self, row: int, col: int) -> Cell:
         """Return the cell at (row, col), creating it when absent."""
@@ -250,6 +284,18 @@ class Spreadsheet:
     @property
     def title(self) -> str:
         return str(self.props["title"])
+
+    def fork(self) -> Spreadsheet:
+        """Return a copy for a batchUpdate to work on (cells shared, see Sheet.fork)."""
+        parts = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        parts = {k: copy.deepcopy(v) for k, v in parts.items() if k != "sheets"}
+        return Spreadsheet(sheets=[sheet.fork() for sheet in self.sheets], **parts)
+
+    def snapshot(self) -> Spreadsheet:
+        """Return a fully independent copy for tests to inspect."""
+        clone = self.fork()
+        clone.sheets = [sheet.snapshot() for sheet in self.sheets]
+        return clone
 
     # lookup -----------------------------------------------------------------
 

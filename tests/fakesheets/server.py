@@ -307,8 +307,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(411, ApiError(411, "INVALID_ARGUMENT", "Length Required").body())
             self.close_connection = True
             return
-        length = int(self.headers.get("Content-Length") or 0)
-        fake._record(Call(self.command, path, length))
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        fake._record(Call(self.command, path, max(length, 0)))
+        if length < 0:
+            self._send(400, invalid("Bad Content-Length.").body())
+            self.close_connection = True
+            return
         if length > PAYLOAD_LIMIT:
             self._drain(length)
             message = f"Request payload size exceeds the limit: {PAYLOAD_LIMIT} bytes."

@@ -245,6 +245,9 @@ def batch_update(book: Spreadsheet, body: dict[str, Any]) -> dict[str, Any]:
         raise bad_field_value(
             "data", "type.googleapis.com/google.protobuf.ListValue", data
         )
+    for i, item in enumerate(data):
+        if not isinstance(item, dict):
+            raise bad_field_value(f"data[{i}]", f"{_ENUM_PROTO}.ValueRange", item)
     writes = [
         plan_write(
             book,
