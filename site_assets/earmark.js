@@ -2079,6 +2079,16 @@
     tracks.forEach(paintTrack);
     window.addEventListener("resize", () => tracks.forEach(drawWave));
     window.addEventListener("pagehide", saveNow);
+    // Two tabs on one task overwrite each other's drafts: say so when it happens.
+    window.addEventListener("storage", (event) => {
+      if (event.key === config.storage_key) {
+        notify(
+          "This task is also open in another tab or window. Close one of them, or " +
+            "their answers will overwrite each other.",
+          true,
+        );
+      }
+    });
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "hidden") saveNow();
     });

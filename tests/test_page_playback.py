@@ -234,3 +234,30 @@ def test_an_unplayable_clip_is_reported_and_does_not_block(
     assert {"label": "B", "type": "error"}.items() <= submission["listening"]["events"][
         0
     ].items()
+
+
+def test_a_format_the_browser_refuses_is_marked_unplayable(
+    page: Page, pilot_build: BuildResult
+) -> None:
+    """F06: canPlayType saying no is enough; the clip never blocks the download."""
+    page.add_init_script("HTMLMediaElement.prototype.canPlayType = () => '';")
+    open_page(page, page_named(bundle(pilot_build, "r01"), "ab-001"))
+    for label in ("A", "B"):
+        message = page.locator(f"[data-testid='player-message-{label}']")
+        message.wait_for(state="visible")
+        assert ".ogg files are not supported" in (message.text_content() or "")
+    assert not any(b.startswith("Listen") for b in blockers(page))
+
+
+def test_the_event_list_is_capped(page: Page, pilot_build: BuildResult) -> None:
+    """The ledger keeps the newest 2000 events and counts the ones it dropped."""
+    config = open_page(page, page_named(bundle(pilot_build, "r01"), "ab-001"))
+    page.eval_on_selector(
+        audio("A"),
+        "a => { for (let i = 0; i < 2150; i++) a.dispatchEvent(new Event('play')); }",
+    )
+    page.click("[data-testid='anomaly-other']")
+    saved = draft(page, config)
+    assert saved is not None
+    assert len(saved["ledger"]["events"]) == 2000
+    assert saved["ledger"]["events_dropped"] == 150

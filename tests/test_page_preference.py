@@ -104,6 +104,7 @@ def test_download_waits_for_listening_and_answers(
     browser_offset = submission["browser"]["utc_offset_minutes"]
     assert offset.total_seconds() == browser_offset * 60
     assert submission["browser"]["user_agent"]
+    assert submission["active_seconds"] > 0
     assert page_log.console_errors() == []
 
 
@@ -256,3 +257,16 @@ def test_abx_rates_the_candidates_and_hears_the_reference(
     assert page.locator("input[name='holistic.X']").count() == 0
     assert page.locator("input[name='holistic.A']").count() == 5
     assert any("clip X" in m for m in blockers(page))
+
+
+def test_a_second_tab_on_the_same_task_is_pointed_out(
+    page: Page, quick_build: BuildResult
+) -> None:
+    html = page_named(bundle(quick_build, "r1"), "t1")
+    open_page(page, html)
+    other = page.context.new_page()
+    open_page(other, html)
+    other.check("input[name='overall'][value='0']")
+    notice = page.locator("[data-testid='notice']")
+    notice.wait_for(state="visible")
+    assert "also open in another tab" in (notice.text_content() or "")

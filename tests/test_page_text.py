@@ -75,7 +75,11 @@ def test_hostile_text_is_shown_literally_and_never_runs(
     config = open_page(page, page_named(folder, "t1"))
     assert config["task"]["prompt"] == ATTACK
     assert page.text_content("[data-testid='prompt']") == ATTACK
-    assert page.text_content("[data-testid='item-overall'] .help p") == HELP
+    help_text = "[data-testid='item-overall'] .help p"
+    assert page.is_hidden(help_text)
+    page.click("[data-testid='item-overall'] .help summary")
+    assert page.is_visible(help_text)
+    assert page.text_content(help_text) == HELP
     assert "<script>alert(4)</script>" in (page.text_content(".rater") or "")
     assert page.locator("script").count() == 2
     assert page.locator("img, b, i").count() == 0
