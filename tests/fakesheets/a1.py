@@ -33,10 +33,12 @@ class Box:
 
     @property
     def rows(self) -> int:
+        """Number of rows."""
         return self.row1 - self.row0
 
     @property
     def cols(self) -> int:
+        """Number of columns."""
         return self.col1 - self.col0
 
 

@@ -180,6 +180,7 @@ def _dimension(book: Spreadsheet, span: dict[str, Any]) -> tuple[Sheet, str, int
 
 
 def add_sheet(book: Spreadsheet, payload: dict[str, Any]) -> Reply:
+    """Add a GRID tab (1000x26 unless sized); reply with its properties."""
     given = copy.deepcopy(payload.get("properties", {}))
     if given.get("sheetType", "GRID") != "GRID":
         raise unimplemented(f"addSheet of type {given['sheetType']}")
@@ -236,6 +237,7 @@ def _check_sheet(book: Spreadsheet, sheet: Sheet, others: list[Sheet]) -> None:
 
 
 def delete_sheet(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Delete a tab; the last one cannot go."""
     sheet = _sheet(book, payload.get("sheetId", 0))
     if len(book.sheets) == 1:
         raise RequestError("You can't remove all the sheets in a document.")
@@ -244,6 +246,7 @@ def delete_sheet(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def update_sheet_properties(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Copy the masked sheet properties (title, index, grid size, freeze...)."""
     given = payload.get("properties", {})
     sheet = _sheet(book, given.get("sheetId", 0))
     mask = _mask(payload)
@@ -273,6 +276,7 @@ def update_sheet_properties(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def update_spreadsheet_properties(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Copy the masked spreadsheet properties (title, locale, timeZone)."""
     fieldmask.apply(book.props, payload.get("properties", {}), _mask(payload))
     if not book.props.get("title"):
         raise RequestError("A spreadsheet title must not be blank.")
@@ -282,6 +286,7 @@ def update_spreadsheet_properties(book: Spreadsheet, payload: dict[str, Any]) ->
 
 
 def append_dimension(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Grow a tab by ``length`` rows or columns at the end."""
     sheet = _sheet(book, payload.get("sheetId", 0))
     length = int(payload.get("length", 0))
     if length < 1:
@@ -293,6 +298,7 @@ def append_dimension(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def insert_dimension(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Insert empty rows or columns, moving later cells along."""
     sheet, dimension, start, end = _dimension(book, payload.get("range", {}))
     size = sheet.row_count if dimension == "ROWS" else sheet.col_count
     if start > size:
@@ -303,6 +309,7 @@ def insert_dimension(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def delete_dimension(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Delete rows or columns, moving later cells back."""
     sheet, dimension, start, end = _dimension(book, payload.get("range", {}))
     size = sheet.row_count if dimension == "ROWS" else sheet.col_count
     if end > size:
@@ -339,6 +346,7 @@ def _shift(sheet: Sheet, dimension: str, start: int, by: int) -> None:
 
 
 def update_dimension_properties(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Store masked row/column metadata (pixelSize, hiddenByUser)."""
     sheet, dimension, start, end = _dimension(book, payload.get("range", {}))
     size = sheet.row_count if dimension == "ROWS" else sheet.col_count
     if end > size:
@@ -356,6 +364,7 @@ def update_dimension_properties(book: Spreadsheet, payload: dict[str, Any]) -> N
 
 def auto_resize_dimensions(book: Spreadsheet, payload: dict[str, Any]) -> None:
     # Column widths depend on fonts the fake does not render: validate only.
+    """Accept an auto-resize (widths are not modelled)."""
     _dimension(book, payload.get("dimensions", {}))
 
 
@@ -395,6 +404,7 @@ def _with_style_mirrors(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def repeat_cell(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Copy the masked CellData fields into every cell of a range."""
     sheet, box = _grid_range(book, payload.get("range", {}))
     mask = _mask(payload)
     data = payload.get("cell", {})
@@ -404,6 +414,11 @@ def repeat_cell(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def update_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Write rows of CellData from ``start``, or over ``range``.
+
+    With ``range``, cells of the range that ``rows`` does not reach are
+    cleared for the masked fields, as the API documents.
+    """
     mask = _mask(payload)
     rows = payload.get("rows", [])
     if "range" in payload:
@@ -431,6 +446,7 @@ def update_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def set_data_validation(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Set (or, without a rule, clear) the validation rule of each cell."""
     sheet, box = _grid_range(book, payload.get("range", {}))
     rule = payload.get("rule")
     if rule is not None and not rule.get("condition", {}).get("type"):
@@ -443,6 +459,7 @@ def set_data_validation(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def merge_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Merge a range as one, per row or per column."""
     sheet, box = _grid_range(book, payload.get("range", {}))
     kind = payload.get("mergeType", "MERGE_ALL")
     if kind == "MERGE_ALL":
@@ -462,6 +479,7 @@ def merge_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def unmerge_cells(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Remove the merges that overlap a range."""
     sheet, box = _grid_range(book, payload.get("range", {}))
     sheet.merges = [m for m in sheet.merges if not _overlaps(box, _box_of(m))]
 
@@ -483,6 +501,7 @@ def _overlaps(a: Box, b: Box) -> bool:
 
 
 def set_basic_filter(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Set a tab's basic filter; open range ends become the grid's."""
     given = copy.deepcopy(payload.get("filter", {}))
     sheet, box = _grid_range(book, given.get("range", {}))
     given["range"] = _closed(sheet, box)
@@ -490,6 +509,7 @@ def set_basic_filter(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def clear_basic_filter(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Remove a tab's basic filter (no error when there is none)."""
     _sheet(book, payload.get("sheetId", 0)).basic_filter = None
 
 
@@ -508,6 +528,7 @@ def _rule_sheet(book: Spreadsheet, rule: dict[str, Any]) -> Sheet:
 
 
 def add_conditional_format_rule(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Insert a rule at ``index`` (default 0): every call adds one."""
     rule = copy.deepcopy(payload.get("rule", {}))
     sheet = _rule_sheet(book, rule)
     index = int(payload.get("index", 0))
@@ -517,6 +538,7 @@ def add_conditional_format_rule(book: Spreadsheet, payload: dict[str, Any]) -> N
 
 
 def update_conditional_format_rule(book: Spreadsheet, payload: dict[str, Any]) -> Reply:
+    """Replace or move the rule at ``index``; reply with old and new."""
     sheet = _sheet(book, payload.get("sheetId", 0))
     index = int(payload.get("index", 0))
     rules = sheet.conditional_formats
@@ -546,6 +568,7 @@ def update_conditional_format_rule(book: Spreadsheet, payload: dict[str, Any]) -
 
 
 def delete_conditional_format_rule(book: Spreadsheet, payload: dict[str, Any]) -> Reply:
+    """Delete the rule at ``index``; reply with the deleted rule."""
     sheet = _sheet(book, payload.get("sheetId", 0))
     index = int(payload.get("index", 0))
     if not 0 <= index < len(sheet.conditional_formats):
@@ -557,6 +580,7 @@ def delete_conditional_format_rule(book: Spreadsheet, payload: dict[str, Any]) -
 
 
 def add_protected_range(book: Spreadsheet, payload: dict[str, Any]) -> Reply:
+    """Protect a range; every call adds one, with a new id unless given."""
     given = copy.deepcopy(payload.get("protectedRange", {}))
     if "namedRangeId" in given:
         raise unimplemented("protected named ranges")
@@ -596,6 +620,7 @@ def _find_protected(book: Spreadsheet, range_id: object) -> tuple[Sheet, int]:
 
 
 def update_protected_range(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Copy masked fields into an existing protected range."""
     given = payload.get("protectedRange", {})
     sheet, index = _find_protected(book, given.get("protectedRangeId"))
     stored = sheet.protected_ranges[index]
@@ -609,6 +634,7 @@ def update_protected_range(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def delete_protected_range(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Delete a protected range by id."""
     sheet, index = _find_protected(book, payload.get("protectedRangeId"))
     sheet.protected_ranges.pop(index)
 
@@ -617,6 +643,7 @@ def delete_protected_range(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def add_chart(book: Spreadsheet, payload: dict[str, Any]) -> Reply:
+    """Add an overlay chart, keeping a given ``chartId`` (unique per file)."""
     given = copy.deepcopy(payload.get("chart", {}))
     if "spec" not in given:
         raise RequestError("A chart needs a spec.")
@@ -652,6 +679,7 @@ def _find_chart(book: Spreadsheet, object_id: object) -> tuple[Sheet, int]:
 
 
 def update_chart_spec(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Replace a chart's spec."""
     sheet, index = _find_chart(book, payload.get("chartId"))
     if "spec" not in payload:
         raise RequestError("A chart needs a spec.")
@@ -659,6 +687,7 @@ def update_chart_spec(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def delete_embedded_object(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Delete a chart by its object id."""
     sheet, index = _find_chart(book, payload.get("objectId"))
     sheet.charts.pop(index)
 
@@ -667,6 +696,7 @@ def delete_embedded_object(book: Spreadsheet, payload: dict[str, Any]) -> None:
 
 
 def add_named_range(book: Spreadsheet, payload: dict[str, Any]) -> Reply:
+    """Add a named range (unique name, id as a string)."""
     given = copy.deepcopy(payload.get("namedRange", {}))
     name = str(given.get("name", ""))
     if not _NAME.match(name) or _CELL_LIKE.match(name):
@@ -686,6 +716,7 @@ def add_named_range(book: Spreadsheet, payload: dict[str, Any]) -> Reply:
 
 
 def delete_named_range(book: Spreadsheet, payload: dict[str, Any]) -> None:
+    """Delete a named range by id."""
     wanted = str(payload.get("namedRangeId"))
     before = len(book.named_ranges)
     book.named_ranges = [n for n in book.named_ranges if n["namedRangeId"] != wanted]

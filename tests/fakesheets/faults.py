@@ -81,6 +81,7 @@ class Fault:
     path: re.Pattern[str] | None = None
 
     def matches(self, method: str, path: str) -> bool:
+        """True when this fault is aimed at the request."""
         if self.method is not None and self.method.upper() != method.upper():
             return False
         return self.path is None or self.path.search(path) is not None

@@ -90,14 +90,17 @@ class Sheet:
 
     @property
     def sheet_id(self) -> int:
+        """The tab's sheetId (0 for the first tab of a new file)."""
         return int(self.props["sheetId"])
 
     @property
     def title(self) -> str:
+        """The tab's title."""
         return str(self.props["title"])
 
     @property
     def grid(self) -> dict[str, Any]:
+        """The gridProperties dict, created when missing."""
         grid = self.props.get("gridProperties")
         if not isinstance(grid, dict):
             grid = self.props["gridProperties"] = {}
@@ -105,22 +108,27 @@ class Sheet:
 
     @property
     def row_count(self) -> int:
+        """Rows in the grid."""
         return int(self.grid.get("rowCount", DEFAULT_ROWS))
 
     @property
     def col_count(self) -> int:
+        """Columns in the grid."""
         return int(self.grid.get("columnCount", DEFAULT_COLS))
 
     @property
     def frozen_rows(self) -> int:
+        """Frozen rows (gridProperties.frozenRowCount)."""
         return int(self.grid.get("frozenRowCount", 0))
 
     @property
     def frozen_cols(self) -> int:
+        """Frozen columns (gridProperties.frozenColumnCount)."""
         return int(self.grid.get("frozenColumnCount", 0))
 
     @property
     def hidden(self) -> bool:
+        """True when the tab is hidden."""
         return bool(self.props.get("hidden", False))
 
     def full_box(self) -> Box:
@@ -283,6 +291,7 @@ class Spreadsheet:
 
     @property
     def title(self) -> str:
+        """The spreadsheet's title."""
         return str(self.props["title"])
 
     def fork(self) -> Spreadsheet:
@@ -340,6 +349,7 @@ class Spreadsheet:
         raise RuntimeError("could not find a free id")
 
     def sheet_ids(self) -> set[int]:
+        """Every sheetId in the file."""
         return {sheet.sheet_id for sheet in self.sheets}
 
     def object_ids(self) -> set[int]:
@@ -347,11 +357,13 @@ class Spreadsheet:
         return {int(chart["chartId"]) for s in self.sheets for chart in s.charts}
 
     def protected_range_ids(self) -> set[int]:
+        """Every protectedRangeId in the file."""
         return {
             int(p["protectedRangeId"]) for s in self.sheets for p in s.protected_ranges
         }
 
     def total_cells(self) -> int:
+        """Grid cells over all tabs (the 10 million limit counts these)."""
         return sum(s.row_count * s.col_count for s in self.sheets)
 
     # ranges -----------------------------------------------------------------

@@ -93,12 +93,14 @@ class FakeSheets:
 
     @property
     def port(self) -> int:
+        """The loopback port the OS gave the server."""
         if self._httpd is None:
             raise RuntimeError("fake not started")
         return int(self._httpd.server_address[1])
 
     @property
     def base_url(self) -> str:
+        """``http://127.0.0.1:<port>``."""
         return f"http://127.0.0.1:{self.port}"
 
     # test-facing API -----------------------------------------------------------
@@ -239,10 +241,12 @@ class _HttpServer(ThreadingHTTPServer):
         thread.start()
 
     def track(self, conn: socket.socket) -> None:
+        """Remember an open connection so stop() can shut it."""
         with self._lock:
             self._connections.add(conn)
 
     def untrack(self, conn: socket.socket) -> None:
+        """Forget a closed connection."""
         with self._lock:
             self._connections.discard(conn)
 
@@ -255,6 +259,7 @@ class _HttpServer(ThreadingHTTPServer):
                 conn.shutdown(socket.SHUT_RDWR)
 
     def join_handlers(self, seconds: float) -> None:
+        """Wait (bounded) for connection threads to end."""
         with self._lock:
             handlers = list(self._handlers)
         for thread in handlers:
