@@ -28,6 +28,9 @@
  *   copy-json; save-state ("Saved hh:mm:ss"), storage-banner, notice.
  *   Index: task-row[data-task=<id>] > state (data-state = new|opened|draft|
  *     downloaded|changed|unknown).
+ * Per-clip ratings cover A and B only: X, the ABX reference, is heard, not rated.
+ * tests/page_helpers.py uses every hook (fill_rubric, fill_caption, listen_through,
+ * download); a fill script can follow it.
  */
 (function () {
   "use strict";
@@ -1538,9 +1541,14 @@
       const start = /** @type {HTMLInputElement} */ (hook(node, "callout-start"));
       const section = /** @type {HTMLSelectElement} */ (hook(node, "callout-section"));
       const notes = /** @type {HTMLTextAreaElement} */ (hook(node, "callout-notes"));
+      const remove = hook(node, "callout-remove");
       const paintStart = () => {
         seekButton.textContent = "▶ " + clockTenths(callout.start);
         seekButton.setAttribute("aria-label", "Go to " + clockTenths(callout.start));
+        remove.setAttribute(
+          "aria-label",
+          "Remove callout at " + clockTenths(callout.start),
+        );
         start.value = clockTenths(callout.start);
         node.dataset.start = String(callout.start);
       };
@@ -1591,7 +1599,7 @@
         callout.notes = notes.value;
         changed();
       });
-      hook(node, "callout-remove").addEventListener("click", () => {
+      remove.addEventListener("click", () => {
         callouts = callouts.filter((c) => c !== callout);
         node.remove();
         sortCallouts();

@@ -1,4 +1,4 @@
-"""The rubric form is built from the config: scales, ties, n/a, required tags."""
+"""The rubric form: built from the config, labelled, usable from the keyboard."""
 
 from __future__ import annotations
 
@@ -8,15 +8,18 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page
 
-from builder.build import build
+from builder.build import BuildResult, build
 from tests.conftest import MakeProject
 from tests.page_helpers import (
     blockers,
     bundle,
     download,
+    media,
     open_page,
     page_named,
+    until,
     validate,
+    wait_metadata,
 )
 
 pytestmark = pytest.mark.browser
@@ -113,3 +116,38 @@ def test_config_variants_render_and_answer(
         "comment": "",
         "heard_all": True,
     }
+
+
+def test_the_page_works_from_the_keyboard(page: Page, pilot_build: BuildResult) -> None:
+    """Space plays, arrow keys move through a scale and seek, Alt+P pauses."""
+    open_page(page, page_named(bundle(pilot_build, "r01"), "ab-001"))
+    wait_metadata(page, "A")
+    page.focus("[data-testid='play-A']")
+    page.keyboard.press("Space")
+    until(page, "A", "!a.paused && a.currentTime > 0.2")
+    page.keyboard.press("Alt+KeyP")
+    until(page, "A", "a.paused")
+
+    page.focus("[data-testid='seek-A']")
+    before = media(page, "A", "currentTime")
+    page.keyboard.press("ArrowRight")
+    until(page, "A", f"Math.abs(a.currentTime - {before + 5}) < 0.01")
+
+    page.focus("input[name='overall'][value='0']")
+    page.keyboard.press("Space")
+    page.keyboard.press("ArrowRight")
+    assert page.is_checked("input[name='overall'][value='B1']")
+    assert unlabelled(page) == []
+    open_page(page, page_named(bundle(pilot_build, "r01"), "cap-001"))
+    page.click("[data-testid='add-callout']")
+    assert unlabelled(page) == []
+
+
+def unlabelled(page: Page) -> list[str]:
+    """Controls with no accessible name: no label, no aria-label, no text."""
+    found: list[str] = page.eval_on_selector_all(
+        "main input, main textarea, main button, main select",
+        "nodes => nodes.filter(n => !n.labels?.length && !n.getAttribute('aria-label')"
+        " && !n.textContent.trim()).map(n => n.outerHTML)",
+    )
+    return found
