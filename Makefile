@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(PY) cli.py sync examples/pilot/submissions --build $(DEMO) --tracker $(DEMO)/tracker.xlsx
 	@echo
 	@echo "Demo ready:"
-	@echo "  bundles (open one first): $(DEMO)/bundles/<rater>/index.html"
+	@echo "  open first:               $(DEMO)/bundles/r01/index.html (one bundle per rater)"
 	@echo "  zips to hand out:         $(DEMO)/zips/"
 	@echo "  ops-only build record:    $(DEMO)/build-record.json and $(DEMO)/build-report.txt"
 	@echo "  tracker for leads:        $(DEMO)/tracker.xlsx"
