@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEMO := build/demo
 
-.PHONY: demo test lint bench chromium examples clean
+.PHONY: demo test lint bench system-deps examples clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -13,11 +13,17 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-# Playwright cannot download its own browser here; Debian's Chromium is the one we test.
-chromium:
-	@if [ ! -x /usr/bin/chromium ]; then \
-		echo "installing Debian's chromium with apt"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+# Playwright cannot download its own browser here: Debian's Chromium is the one we
+# test. LibreOffice Calc opens the tracker as a real spreadsheet program would.
+SYSTEM_PACKAGES := $(if $(wildcard /usr/bin/chromium),,chromium fonts-liberation) \
+	$(if $(shell command -v soffice),,libreoffice-calc-nogui)
+
+system-deps:
+	@if [ -n "$(strip $(SYSTEM_PACKAGES))" ]; then \
+		echo "installing with apt: $(strip $(SYSTEM_PACKAGES))"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+			--no-install-recommends $(SYSTEM_PACKAGES) >/dev/null; \
 	fi
 
 demo: $(STAMP)
@@ -36,14 +42,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
-test: $(STAMP) chromium lint
+test: $(STAMP) system-deps lint
 	$(VENV)/bin/pytest
 
 bench: $(STAMP)
 	PYTHONPATH=. $(PY) benchmarks/bench_build.py
 
 # Regenerate the example submissions by filling the built bundles in Chromium.
-examples: $(STAMP) chromium
+examples: $(STAMP) system-deps
 	$(PY) scripts/make_example_submissions.py
 
 clean:

@@ -1,6 +1,7 @@
 """The tracker as a real spreadsheet program sees it (LibreOffice Calc, headless).
 
-Skipped when LibreOffice is missing: ``apt-get install libreoffice-calc-nogui``.
+``make test`` installs LibreOffice (``libreoffice-calc-nogui``) when it is missing;
+without it these tests fail rather than skip.
 """
 
 from __future__ import annotations
@@ -18,7 +19,14 @@ from tests.submission_factory import make_submission, write_submission
 from tests.sync_support import NOW, read_tab, run_sync
 
 SOFFICE = shutil.which("soffice")
-pytestmark = pytest.mark.skipif(SOFFICE is None, reason="LibreOffice is not installed")
+
+
+@pytest.fixture(autouse=True)
+def _needs_libreoffice() -> None:
+    if SOFFICE is None:
+        pytest.fail("LibreOffice is missing: apt-get install libreoffice-calc-nogui")
+
+
 # CSV export filter: comma, double quote, UTF-8, first sheet row 1, every sheet (-1).
 CSV_FILTER = (
     "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
