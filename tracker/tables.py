@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from tracker.cells import Cell
+from tracker.layout import Layout
 
 Kind = Literal["text", "int", "number", "utc"]
 
@@ -46,6 +47,7 @@ class TabSpec:
     name: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
+    layout: Layout = field(default_factory=Layout)
 
     @property
     def names(self) -> list[str]:
