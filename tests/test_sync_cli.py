@@ -63,13 +63,17 @@ def test_sync_prints_one_summary_line_and_is_idempotent(
     assert first.exit_code == 0, first.output
     match = SUMMARY.match(first.stdout.strip())
     assert match, first.stdout
-    planned = len(load_record(pilot_build.out).planned())
-    # Submissions 1 + Tasks + Rejected 1 + Burn-down 1
-    assert match.groups() == (str(planned + 3), "0", "0", str(tracker), "written")
+    record = load_record(pilot_build.out)
+    planned = len(record.planned())
+    kinds = len({task["kind"] for task in record.tasks.values()})
+    # Submissions 1 + Tasks + Rejected 1 + Burn-down 1 + Raters + Pilot (kinds, all);
+    # the hidden meta tab is not counted.
+    rows = planned + 3 + len(record.raters) + kinds + 1
+    assert match.groups() == (str(rows), "0", "0", str(tracker), "written")
     assert second.exit_code == 0
     again = SUMMARY.match(second.stdout.strip())
     assert again, second.stdout
-    assert again.groups()[:3] == ("0", "0", str(planned + 3))
+    assert again.groups()[:3] == ("0", "0", str(rows))
     assert again.group(5) == "unchanged, not rewritten"
 
 

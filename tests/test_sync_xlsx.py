@@ -102,12 +102,16 @@ def test_accepted_rows_carry_model_versions_from_the_build_record(
     assert tasks[("ab-001", "r02")]["submitted_at_utc"] == "2026-03-01T12:00:00Z"
     assert tasks[("ab-001", "r01")]["state"] == "pending"
     assert tasks[("ab-001", "r01")]["rater_name"] == "Ana Ferreira"
+    remaining = len(record.planned()) - 3
+    assert remaining == 9
     assert read_tab(tracker, "Burn-down") == [
         {
             "date_utc": "2026-03-01",
             "submitted": 3,
             "cumulative": 3,
-            "remaining": len(record.planned()) - 3,
+            "remaining": remaining,
+            "rate_7d": 3,
+            "forecast_finish_utc": "2026-03-04",  # 9 left at 3 a day
         }
     ]
 
@@ -126,15 +130,25 @@ def test_workbook_has_frozen_headers_filters_and_a_review_dropdown(
         "Anomalies",
         "Rejected",
         "Burn-down",
+        "Raters",
+        "Pilot",
+        "_earmark",
     ]
     for sheet in book.worksheets:
         assert sheet.freeze_panes == "A2"
+        if sheet.title == "_earmark":
+            assert sheet.sheet_state == "hidden"
+            continue
+        assert sheet.sheet_state == "visible"
         assert sheet.auto_filter.ref and sheet.auto_filter.ref.startswith("A1:")
+    assert book.active.title == "Submissions"
     sheet = book["Submissions"]
     header = [c.value for c in sheet[1]]
     letter = openpyxl.utils.get_column_letter(header.index("review_status") + 1)
     rules = [
-        (dv.formula1, str(dv.sqref)) for dv in sheet.data_validations.dataValidation
+        (dv.formula1, str(dv.sqref))
+        for dv in sheet.data_validations.dataValidation
+        if dv.type == "list"
     ]
     assert rules == [('"accepted,rejected,rewrite"', f"{letter}2:{letter}1048576")]
 
@@ -272,9 +286,11 @@ def test_lead_edits_survive_resync_after_reordering_and_adding_columns(
     assert (notes.value, notes.data_type) == ('=LEN("ok")', "f")
     assert rows[("ab-001", "r02")]["review_status"] is None
     letter = openpyxl.utils.get_column_letter(header.index("review_status") + 1)
-    assert [str(dv.sqref) for dv in sheet.data_validations.dataValidation] == [
-        f"{letter}2:{letter}1048576"
-    ]
+    assert [
+        str(dv.sqref)
+        for dv in sheet.data_validations.dataValidation
+        if dv.type == "list"
+    ] == [f"{letter}2:{letter}1048576"]
 
 
 def test_revisions_count_distinct_files_and_the_latest_wins(

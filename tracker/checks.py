@@ -41,10 +41,15 @@ def check(loaded: Loaded, record: BuildRecord, now: datetime) -> Accepted | Reje
     """Accept ``loaded`` or say every way it disagrees with ``record``."""
     data = loaded.data
     reasons = _identity(data, record)
+    answer_reasons = []
     if not reasons:
         reasons += _task(data, record)
+        answer_reasons = _answers(data, record)
     times, time_reasons = _times(data, now)
     reasons += time_reasons
+    # Metadata is what the page fills in; a bad answer alone is not a metadata error.
+    metadata = bool(reasons)
+    reasons += answer_reasons
     if reasons or times is None:
         return Rejected(
             loaded.name,
@@ -52,6 +57,7 @@ def check(loaded: Loaded, record: BuildRecord, now: datetime) -> Accepted | Reje
             "; ".join(reasons),
             loaded.task_id,
             loaded.rater_id,
+            metadata,
         )
     return Accepted(loaded, *times)
 
@@ -116,16 +122,25 @@ def _task(data: dict[str, Any], record: BuildRecord) -> list[str]:
     if data["prompt"] != task["prompt"]:
         reasons.append("prompt differs from the task's prompt in the build record")
     reasons += _clips(data, record.clip_ids(task_id, rater_id))
-    if task["kind"] != "caption" and data["kind"] == task["kind"]:
-        item, strongest = preference_item(record)
-        value = data["answers"].get(item)
-        parsed = parse_preference(value)
-        if value is not None and (parsed is None or parsed[1] > strongest):
-            reasons.append(
-                f"answers.{item} is {value!r}; expected A{strongest}..A1, 0 or "
-                f"B1..B{strongest}"
-            )
     return reasons
+
+
+def _answers(data: dict[str, Any], record: BuildRecord) -> list[str]:
+    """Check the preference answer's form (the rest the schema checked)."""
+    task = record.tasks.get(data["task_id"])
+    if task is None or task["kind"] == "caption" or data["kind"] != task["kind"]:
+        return []
+    if data["task_id"] not in record.raters[data["rater_id"]]["tasks"]:
+        return []
+    item, strongest = preference_item(record)
+    value = data["answers"].get(item)
+    parsed = parse_preference(value)
+    if value is not None and (parsed is None or parsed[1] > strongest):
+        return [
+            f"answers.{item} is {value!r}; expected A{strongest}..A1, 0 or "
+            f"B1..B{strongest}"
+        ]
+    return []
 
 
 def _clips(data: dict[str, Any], expected: dict[str, str]) -> list[str]:

@@ -4,14 +4,20 @@ Backend-free: a tab comes in as a plain Table, and out goes a TabChange naming
 exactly the cells to set. Only Earmark's own columns are ever written; a row is
 found by its key, a column by its header name. A column whose name occurs twice
 is never written, and a tab whose key column is ambiguous is left as it is.
+
+The hidden meta tab is reconciled the same way: it lists every key Earmark has
+written to each tracked tab, which is how a row a lead deleted is told apart
+from a row that was never there.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 
 from tracker.cells import Cell, same
 from tracker.tables import (
+    META,
     Row,
     TabChange,
     Table,
@@ -64,7 +70,124 @@ def reconcile(
             change.updated += 1
         else:
             change.unchanged += 1
+    if spec.derived:
+        _clear_stale(change, index, done, writable)
     return change
+
+
+def column_values(
+    spec: TabSpec, table: Table | None, names: Sequence[str]
+) -> dict[Key, dict[str, Cell]]:
+    """Return the named columns' cells of every keyed row, as the tab holds them.
+
+    Used to read lead columns (review_status) and earlier tool values back; a
+    column that is missing or ambiguous is left out of each row's dict.
+    """
+    if table is None:
+        return {}
+    columns = unique_columns(table.header)
+    if any(k not in columns for k in spec.key):
+        return {}
+    found = [name for name in names if name in columns]
+    values: dict[Key, dict[str, Cell]] = {}
+    for row in table.padded().rows:
+        key = tuple(key_text(row[columns[k]]) for k in spec.key)
+        if any(key) and key not in values:
+            values[key] = {name: row[columns[name]] for name in found}
+    return values
+
+
+def encode_key(key: Key) -> str:
+    """Write a row key as one meta-tab cell (a JSON list of its texts)."""
+    return json.dumps(list(key), ensure_ascii=False)
+
+
+def written_keys(meta: Table | None) -> dict[str, set[Key]]:
+    """Read the meta tab: for each tab name, the keys Earmark has written there.
+
+    A meta row whose key cell is not a JSON list of texts (edited by hand) is
+    ignored, so at worst that row is treated as never written.
+    """
+    written: dict[str, set[Key]] = {}
+    for tab, text in remembered(META, meta):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(decoded, list) and all(isinstance(k, str) for k in decoded):
+            written.setdefault(tab, set()).add(tuple(decoded))
+    return written
+
+
+def leave_out_deleted(
+    spec: TabSpec,
+    existing: Table | None,
+    wanted: Sequence[Row],
+    written: Collection[Key],
+    restore: bool = False,
+) -> tuple[list[Row], list[Key]]:
+    """Drop wanted rows whose key was written before and is gone from the tab now.
+
+    Returns the rows to reconcile and the keys a lead deleted. With ``restore``
+    those rows are kept (written again) and still returned as deleted. A tab
+    that is missing altogether, or whose key columns cannot be found, is not
+    judged: every wanted row is kept.
+    """
+    present = _present_keys(spec, existing)
+    if present is None:
+        return list(wanted), []
+    kept: list[Row] = []
+    deleted: list[Key] = []
+    for row in wanted:
+        key = tuple(key_text(row.get(k)) for k in spec.key)
+        if key in written and key not in present:
+            deleted.append(key)
+            if not restore:
+                continue
+        kept.append(row)
+    return kept, deleted
+
+
+def meta_rows(
+    changes: Sequence[TabChange], meta: Table | None, now_text: str
+) -> list[Row]:
+    """The meta tab's rows: every key each tracked tab holds or held before."""
+    first = remembered(META, meta)
+    rows: list[Row] = []
+    seen: set[Key] = set()
+
+    def add(tab: str, text: str) -> None:
+        if (tab, text) in seen:
+            return
+        seen.add((tab, text))
+        since = first.get((tab, text), {}).get("first_written_at_utc", now_text)
+        rows.append({"tab": tab, "key": text, "first_written_at_utc": since})
+
+    for change in changes:
+        spec = change.spec
+        if not spec.tracked:
+            continue
+        for key in _present_keys(spec, change.table) or ():
+            add(spec.name, encode_key(key))
+        for tab, text in first:
+            if tab == spec.name:
+                add(tab, text)
+    return rows
+
+
+def _present_keys(spec: TabSpec, table: Table | None) -> list[Key] | None:
+    """Every non-empty key of a tab in row order; None if it cannot be read."""
+    if table is None:
+        return None
+    columns = unique_columns(table.header)
+    if any(k not in columns for k in spec.key):
+        return None
+    keys = []
+    for row in table.padded().rows:
+        key = tuple(key_text(row[columns[k]]) for k in spec.key)
+        if any(key):
+            keys.append(key)
+    return keys
 
 
 def remembered(spec: TabSpec, table: Table | None) -> dict[Key, dict[str, str]]:
@@ -159,6 +282,24 @@ def _index_rows(change: TabChange, positions: dict[str, int]) -> dict[Key, int]:
             continue
         index[key] = i
     return index
+
+
+def _clear_stale(
+    change: TabChange,
+    index: dict[Key, int],
+    done: set[Key],
+    writable: list[tuple[str, int]],
+) -> None:
+    """Blank the values (not the key) of a derived tab's rows no longer produced."""
+    values = [(name, at) for name, at in writable if name not in change.spec.key]
+    blank: Row = {name: None for name, _ in values}
+    for key, at in index.items():
+        if key in done:
+            continue
+        if _update(change, at, blank, values):
+            change.updated += 1
+        else:
+            change.unchanged += 1
 
 
 def _update(

@@ -8,24 +8,25 @@ from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from builder.record import BuildRecord
-from tracker.cells import CellLog, storable
+from tracker.cells import Cell, CellLog, storable
 from tracker.checks import parse_preference, preference_item
 from tracker.reconcile import Key
 from tracker.revisions import Latest, Pair
 from tracker.submissions import Rejected
-from tracker.tables import Row
-from tracker.times import parse_instant, utc_day, utc_text
+from tracker.tables import Row, key_text
+from tracker.times import parse_instant, utc_text
 
 log = logging.getLogger(__name__)
 
 LABELS = ("A", "B", "X")
+# Review statuses by which a lead asks the rater for a new submission.
+REDO_STATUSES = ("rewrite", "rejected")
 SLOW_ANOMALY = timedelta(hours=24)
 Memory = Mapping[Key, Mapping[str, str]]
 
@@ -39,15 +40,26 @@ class SyncState:
     rejected: Sequence[Rejected]
     accepted_files: frozenset[tuple[str, str]]  # (file name, sha256)
     now: datetime
+    # Accepted files per rater id, revisions and identical copies included.
+    accepted_per_rater: Mapping[str, int]
 
 
-def submission_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]:
-    """One row per (task, rater) with an accepted submission, in manifest order."""
+def submission_rows(
+    state: SyncState,
+    memory: Memory,
+    cells: CellLog,
+    previous: Mapping[Key, Mapping[str, Cell]],
+) -> list[Row]:
+    """One row per (task, rater) with an accepted submission, in manifest order.
+
+    ``previous`` holds each row's review_status, sha256 and rework as the tab
+    has them, for counting rework.
+    """
     record = state.record
     pref_id, _ = preference_item(record)
     text_id = _text_item(record)
     rows = []
-    for pair in _ordered(record, state.latest):
+    for pair in ordered(record, state.latest):
         latest = state.latest[pair]
         data = latest.accepted.file.data
         task_id, rater_id = pair
@@ -82,6 +94,7 @@ def submission_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Ro
             "file": latest.accepted.file.name,
             "sha256": latest.accepted.file.sha256,
             "revisions": latest.revisions,
+            "rework": rework_count(previous.get(pair), latest.accepted.file.sha256),
             "first_synced_at_utc": memory.get(pair, {}).get(
                 "first_synced_at_utc", utc_text(state.now)
             ),
@@ -89,8 +102,24 @@ def submission_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Ro
                 answers, ensure_ascii=False, separators=(",", ":")
             ),
         }
-        rows.append(_storable(row, f"task {task_id}, rater {rater_id}", cells))
+        rows.append(storable_row(row, f"task {task_id}, rater {rater_id}", cells))
     return rows
+
+
+def rework_count(previous: Mapping[str, Cell] | None, sha256: str) -> int:
+    """The row's rework count, plus one if a lead asked for a redo and got one.
+
+    A redo is asked for with review_status "rewrite" or "rejected"; it arrives
+    as a submission whose bytes differ from the one the row showed.
+    """
+    if previous is None:
+        return 0
+    count = count_cell(previous.get("rework"))
+    status = key_text(previous.get("review_status")).lower()
+    shown = key_text(previous.get("sha256"))
+    if status in REDO_STATUSES and shown and shown != sha256:
+        count += 1
+    return count
 
 
 def task_rows(state: SyncState) -> list[Row]:
@@ -119,7 +148,7 @@ def task_rows(state: SyncState) -> list[Row]:
 def anomaly_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]:
     """One row per anomaly flagged in a latest submission."""
     rows = []
-    for pair in _ordered(state.record, state.latest):
+    for pair in ordered(state.record, state.latest):
         task_id, rater_id = pair
         for anomaly in state.latest[pair].accepted.file.data["anomalies"]:
             flagged = parse_instant(anomaly["flagged_at"])
@@ -138,7 +167,7 @@ def anomaly_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]:
                 "over_24h": "yes" if delay > SLOW_ANOMALY else "no",
             }
             where = f"task {task_id}, rater {rater_id}, anomaly"
-            rows.append(_storable(row, where, cells))
+            rows.append(storable_row(row, where, cells))
     return rows
 
 
@@ -158,8 +187,9 @@ def rejected_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]
             "rater_id": item.rater_id,
             "first_seen_at_utc": memory.get(key, {}).get("first_seen_at_utc", now),
             "state": "rejected",
+            "metadata": "yes" if item.metadata else "no",
         }
-        rows.append(_storable(row, f"rejected file {item.name}", cells))
+        rows.append(storable_row(row, f"rejected file {item.name}", cells))
     for name, sha in memory:
         if (name, sha) not in seen:
             state_now = "accepted" if (name, sha) in state.accepted_files else "gone"
@@ -167,44 +197,8 @@ def rejected_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]
     return rows
 
 
-def burn_down_rows(state: SyncState, memory: Memory) -> list[Row]:
-    """Per UTC day, from the first submission (or tab row) to the last.
-
-    Days already in the tab are recomputed too, so a day whose only submission
-    was revised on a later day drops to zero instead of keeping its old count.
-    """
-    planned = len(state.record.planned())
-    days = Counter(utc_day(item.accepted.submitted) for item in state.latest.values())
-    known = {key[0] for key in memory if _is_day(key[0])} | set(days)
-    if not known:
-        return []
-    first = date.fromisoformat(min(known))
-    last = date.fromisoformat(max(known))
-    rows: list[Row] = []
-    cumulative = 0
-    for offset in range((last - first).days + 1):
-        day = (first + timedelta(days=offset)).isoformat()
-        cumulative += days.get(day, 0)
-        rows.append(
-            {
-                "date_utc": day,
-                "submitted": days.get(day, 0),
-                "cumulative": cumulative,
-                "remaining": planned - cumulative,
-            }
-        )
-    return rows
-
-
-def _is_day(text: str) -> bool:
-    try:
-        date.fromisoformat(text)
-    except ValueError:
-        return False
-    return len(text) == 10
-
-
-def _ordered(record: BuildRecord, latest: Mapping[Pair, Latest]) -> list[Pair]:
+def ordered(record: BuildRecord, latest: Mapping[Pair, Latest]) -> list[Pair]:
+    """The pairs of ``latest`` in manifest order of their tasks."""
     order = {task_id: i for i, task_id in enumerate(record.tasks)}
     return sorted(latest, key=lambda pair: (order.get(pair[0], len(order)), pair))
 
@@ -213,6 +207,14 @@ def _text_item(record: BuildRecord) -> str:
     """Return the rubric item holding the written reason ("rationale" by default)."""
     texts = [i["id"] for i in record.data["config"]["rubric"] if i["type"] == "text"]
     return "rationale" if "rationale" in texts or not texts else str(texts[0])
+
+
+def count_cell(value: Cell) -> int:
+    """Return a count read back from a tab (a number, or Sheets text); else 0."""
+    try:
+        return max(int(float(key_text(value) or 0)), 0)
+    except ValueError:
+        return 0
 
 
 def _text(value: Any) -> str | None:
@@ -234,7 +236,8 @@ def _min_coverage(data: dict[str, Any], clips: Mapping[str, str]) -> float:
     )
 
 
-def _storable(row: Row, where: str, cells: CellLog) -> Row:
+def storable_row(row: Row, where: str, cells: CellLog) -> Row:
+    """Make every text value of ``row`` storable, noting changes in ``cells``."""
     return {
         name: storable(value, f"{where}, field {name}", cells)
         if isinstance(value, str)

@@ -47,13 +47,18 @@ class Loaded:
 
 @dataclass(frozen=True)
 class Rejected:
-    """A file set aside, with why and, when the file said, whose task it was."""
+    """A file set aside, with why and, when the file said, whose task it was.
+
+    ``metadata`` is set when a reason concerns what the page fills in (ids, the
+    task and its clips, timestamps) rather than the file's format or answers.
+    """
 
     name: str
     sha256: str
     reason: str
     task_id: str | None = None
     rater_id: str | None = None
+    metadata: bool = False
 
 
 class _BadJson(ValueError):
@@ -93,7 +98,8 @@ def load_file(path: Path, folder: Path) -> Loaded | Rejected:
     task_id, rater_id = _claimed(data)
     reason = schema_reason(data)
     if reason:
-        return Rejected(name, sha, reason, task_id, rater_id)
+        metadata = bool(_missing_identity(data))
+        return Rejected(name, sha, reason, task_id, rater_id, metadata)
     return Loaded(name, sha, data)
 
 
@@ -135,14 +141,13 @@ def parse(raw: bytes) -> Any:
 
 def schema_reason(data: Any) -> str | None:
     """Return why ``data`` is not a schema-valid submission, or None if it is."""
-    if isinstance(data, dict):
-        missing = [f for f in IDENTITY if not isinstance(data.get(f), str)]
-        if missing:
-            return (
-                f"missing {', '.join(missing)} (or not text): the file cannot be "
-                "matched to a rater's bundle (was it edited, or made outside an "
-                "Earmark page?)"
-            )
+    missing = _missing_identity(data)
+    if missing:
+        return (
+            f"missing {', '.join(missing)} (or not text): the file cannot be "
+            "matched to a rater's bundle (was it edited, or made outside an "
+            "Earmark page?)"
+        )
     errors = sorted(_validator().iter_errors(data), key=relevance)
     if not errors:
         return None
@@ -152,6 +157,13 @@ def schema_reason(data: Any) -> str | None:
     more = len(errors) - len(shown)
     suffix = f" (and {more} more)" if more > 0 else ""
     return "does not match the submission schema: " + "; ".join(shown) + suffix
+
+
+def _missing_identity(data: Any) -> list[str]:
+    """The identity fields an object lacks (or holds as non-text)."""
+    if not isinstance(data, dict):
+        return []
+    return [f for f in IDENTITY if not isinstance(data.get(f), str)]
 
 
 def _claimed(data: Any) -> tuple[str | None, str | None]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,12 +18,20 @@ from builder.errors import EarmarkError, Problem
 from builder.record import BuildRecord, load_record
 from tracker.cells import CellLog
 from tracker.checks import Accepted, check
-from tracker.reconcile import reconcile, remembered
+from tracker.reconcile import (
+    Key,
+    column_values,
+    leave_out_deleted,
+    meta_rows,
+    reconcile,
+    remembered,
+    written_keys,
+)
 from tracker.revisions import pick_latest
 from tracker.rows import (
     SyncState,
     anomaly_rows,
-    burn_down_rows,
+    count_cell,
     rejected_rows,
     submission_rows,
     task_rows,
@@ -31,6 +40,9 @@ from tracker.submissions import Rejected, find_files, load_file
 from tracker.tables import (
     ANOMALIES,
     BURN_DOWN,
+    META,
+    PILOT,
+    RATERS,
     REJECTED,
     SUBMISSIONS,
     TABS,
@@ -38,10 +50,22 @@ from tracker.tables import (
     Row,
     TabChange,
     Table,
+    TabSpec,
     Tracker,
+)
+from tracker.times import utc_text
+from tracker.views import (
+    Reviews,
+    burn_down_rows,
+    pilot_rows,
+    rater_rows,
+    review_statuses,
 )
 
 log = logging.getLogger(__name__)
+
+# Rows a lead deleted named one by one in the log before the rest are counted.
+DELETED_SHOWN = 10
 
 
 @dataclass
@@ -54,20 +78,27 @@ class SyncReport:
     superseded: int = 0
     copies: int = 0
     changes: list[TabChange] = field(default_factory=list)
+    # Rows a lead deleted that were left out (or, with restore, written again).
+    deleted: int = 0
+    restored: bool = False
     written: bool = False
     seconds: float = 0.0
 
     @property
     def added(self) -> int:
-        return sum(c.added for c in self.changes)
+        return sum(c.added for c in self._shown())
 
     @property
     def updated(self) -> int:
-        return sum(c.updated for c in self.changes)
+        return sum(c.updated for c in self._shown())
 
     @property
     def unchanged(self) -> int:
-        return sum(c.unchanged for c in self.changes)
+        return sum(c.unchanged for c in self._shown())
+
+    def _shown(self) -> list[TabChange]:
+        """The tabs leads see; the hidden meta tab is bookkeeping."""
+        return [c for c in self.changes if c.spec.layout.kind != "meta"]
 
     @property
     def problems(self) -> list[str]:
@@ -76,10 +107,14 @@ class SyncReport:
     def summary(self, location: str) -> str:
         """One line: files read, accepted, rejected; rows added/updated/unchanged."""
         outcome = "written" if self.written else "unchanged, not rewritten"
+        deleted = ""
+        if self.deleted:
+            done = "restored" if self.restored else "left out"
+            deleted = f", {self.deleted} deleted in the tracker {done}"
         return (
             f"sync: {self.files} files read, {self.accepted} accepted, "
             f"{len(self.rejected)} rejected; rows {self.added} added, "
-            f"{self.updated} updated, {self.unchanged} unchanged; "
+            f"{self.updated} updated, {self.unchanged} unchanged{deleted}; "
             f"{location} {outcome}; {self.seconds:.1f} s"
         )
 
@@ -93,8 +128,13 @@ def sync(
     tracker: Tracker,
     *,
     now: datetime | None = None,
+    restore_deleted: bool = False,
 ) -> SyncReport:
-    """Reconcile every submission under ``submissions`` into ``tracker``."""
+    """Reconcile every submission under ``submissions`` into ``tracker``.
+
+    Rows a lead deleted from a tracked tab stay deleted unless
+    ``restore_deleted`` is set.
+    """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     record = load_record(build)
@@ -113,14 +153,14 @@ def sync(
         len(report.rejected),
     )
     accepted_files = frozenset((a.file.name, a.file.sha256) for a in accepted)
-    state = SyncState(record, latest, report.rejected, accepted_files, now)
+    per_rater = Counter(a.rater_id for a in accepted)
+    state = SyncState(record, latest, report.rejected, accepted_files, now, per_rater)
 
     with tracker.lock():
         tables = tracker.read([tab.name for tab in TABS])
         wanted = _wanted(state, tables)
-        report.changes = [
-            reconcile(tab, tables.get(tab.name), wanted[tab.name]) for tab in TABS
-        ]
+        report.restored = restore_deleted
+        report.changes = _reconcile_all(state, tables, wanted, report)
         _log_changes(report.changes)
         if any(change.changed for change in report.changes):
             tracker.write(report.changes)
@@ -153,17 +193,79 @@ def _load_and_check(
 def _wanted(state: SyncState, tables: dict[str, Table]) -> dict[str, list[Row]]:
     """Build each tab's rows, reusing what the tracker kept from earlier syncs."""
     memory = {tab.name: remembered(tab, tables.get(tab.name)) for tab in TABS}
+    previous = column_values(
+        SUBMISSIONS,
+        tables.get(SUBMISSIONS.name),
+        ("review_status", "sha256", "rework"),
+    )
     cells = CellLog()
+    submissions = submission_rows(state, memory[SUBMISSIONS.name], cells, previous)
+    # Rework by pair: as the tab shows it, then as this sync counts it.
+    rework = {
+        (key[0], key[1]): count_cell(values.get("rework"))
+        for key, values in previous.items()
+    }
+    for row in submissions:
+        rework[(str(row["task_id"]), str(row["rater_id"]))] = count_cell(row["rework"])
+    reviews = Reviews(review_statuses(previous), rework)
     wanted = {
-        SUBMISSIONS.name: submission_rows(state, memory[SUBMISSIONS.name], cells),
+        SUBMISSIONS.name: submissions,
         TASKS.name: task_rows(state),
         ANOMALIES.name: anomaly_rows(state, memory[ANOMALIES.name], cells),
         REJECTED.name: rejected_rows(state, memory[REJECTED.name], cells),
         BURN_DOWN.name: burn_down_rows(state, memory[BURN_DOWN.name]),
+        RATERS.name: rater_rows(state, reviews),
+        PILOT.name: pilot_rows(state, cells),
     }
     for note in cells.notes:
         log.warning("%s", note)
     return wanted
+
+
+def _reconcile_all(
+    state: SyncState,
+    tables: dict[str, Table],
+    wanted: dict[str, list[Row]],
+    report: SyncReport,
+) -> list[TabChange]:
+    """Reconcile every tab, leaving out rows leads deleted, then the meta tab."""
+    written = written_keys(tables.get(META.name))
+    changes = []
+    for tab in TABS:
+        if tab is META:
+            continue
+        rows, existing = wanted[tab.name], tables.get(tab.name)
+        if tab.tracked:
+            rows, deleted = leave_out_deleted(
+                tab, existing, rows, written.get(tab.name, set()), report.restored
+            )
+            _log_deleted(tab, deleted, report.restored)
+            report.deleted += len(deleted)
+        changes.append(reconcile(tab, existing, rows))
+    meta = tables.get(META.name)
+    changes.append(reconcile(META, meta, meta_rows(changes, meta, utc_text(state.now))))
+    return changes
+
+
+def _log_deleted(tab: TabSpec, deleted: list[Key], restored: bool) -> None:
+    """One INFO line per row a lead deleted (the first few), then a count."""
+    for key in deleted[:DELETED_SHOWN]:
+        if restored:
+            log.info("%s: restoring row %s deleted in the tracker", tab.name, _key(key))
+        else:
+            log.info(
+                "%s: row %s was deleted in the tracker; not written again "
+                "(sync --restore-deleted brings it back)",
+                tab.name,
+                _key(key),
+            )
+    more = len(deleted) - DELETED_SHOWN
+    if more > 0:
+        log.info("%s: and %d more deleted row(s)", tab.name, more)
+
+
+def _key(key: Key) -> str:
+    return " / ".join(key)
 
 
 def _log_changes(changes: list[TabChange]) -> None:

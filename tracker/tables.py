@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from tracker.cells import Cell
-from tracker.layout import Layout
+from tracker.layout import AMBER, RED, Chart, Highlight, Layout
 
 Kind = Literal["text", "int", "number", "utc"]
 
@@ -42,16 +42,29 @@ class Column:
 
 @dataclass(frozen=True)
 class TabSpec:
-    """A tab: its name, the columns that identify a row, and all of its columns."""
+    """A tab: its name, the columns that identify a row, and all of its columns.
+
+    A ``derived`` tab (a view such as Burn-down) is recomputed whole on every sync:
+    a row a lead deleted comes back, and a row Earmark no longer produces keeps its
+    key but loses its values. Every other table tab is tracked in the meta tab:
+    once Earmark has written a key there, a lead deleting that row removes it for
+    good (``sync --restore-deleted`` brings it back).
+    """
 
     name: str
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     layout: Layout = field(default_factory=Layout)
+    derived: bool = False
 
     @property
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
+
+    @property
+    def tracked(self) -> bool:
+        """Whether the meta tab remembers which of this tab's keys were written."""
+        return not self.derived and self.layout.kind == "table"
 
 
 def _text(name: str, width: int = 14) -> Column:
@@ -101,10 +114,17 @@ SUBMISSIONS = TabSpec(
         _text("file", 30),
         _text("sha256", 20),
         _int("revisions"),
+        _int("rework"),
         _utc("first_synced_at_utc", keep=True),
         _text("answers_json", 40),
         Column("review_status", lead=True, choices=REVIEW_CHOICES, width=14),
         Column("reviewer_notes", lead=True, width=30),
+    ),
+    layout=Layout(
+        highlights=(
+            Highlight("review_status", equals="rejected", color=RED),
+            Highlight("review_status", equals="rewrite", color=AMBER),
+        )
     ),
 )
 
@@ -136,6 +156,7 @@ ANOMALIES = TabSpec(
         _text("over_24h", 9),
         Column("lead_status", lead=True, choices=LEAD_STATUS_CHOICES, width=14),
     ),
+    layout=Layout(highlights=(Highlight("over_24h", equals="yes", color=RED),)),
 )
 
 REJECTED = TabSpec(
@@ -149,7 +170,17 @@ REJECTED = TabSpec(
         _text("rater_id", 10),
         _utc("first_seen_at_utc", keep=True),
         _text("state", 9),
+        _text("metadata", 9),
     ),
+    layout=Layout(highlights=(Highlight("metadata", equals="yes", color=RED),)),
+)
+
+BURN_DOWN_CHART = Chart(
+    "Burn-down: cumulative and remaining tasks",
+    x="date_utc",
+    series=("cumulative", "remaining"),
+    chart_id=4_170_001,
+    y_title="tasks",
 )
 
 BURN_DOWN = TabSpec(
@@ -160,10 +191,86 @@ BURN_DOWN = TabSpec(
         _int("submitted"),
         _int("cumulative"),
         _int("remaining"),
+        _num("rate_7d"),
+        _text("forecast_finish_utc", 20),
     ),
+    layout=Layout(chart=BURN_DOWN_CHART),
+    derived=True,
 )
 
-TABS: tuple[TabSpec, ...] = (SUBMISSIONS, TASKS, ANOMALIES, REJECTED, BURN_DOWN)
+RATERS = TabSpec(
+    "Raters",
+    ("rater_id",),
+    (
+        _text("rater_id", 10),
+        _text("rater_name", 18),
+        _int("assigned"),
+        _int("submitted"),
+        _int("active_days"),
+        _num("tasks_per_day"),
+        _num("median_minutes_per_track", 12),
+        _int("files"),
+        _int("metadata_errors"),
+        _num("metadata_error_rate", 12),
+        _int("rejections"),
+        _int("rework"),
+        _int("reviewed"),
+        _num("acceptance_rate", 12),
+        _int("gold_answered"),
+        _num("gold_agreement", 12),
+        _num("gold_recent", 12),
+        _num("gold_drift", 12),
+    ),
+    layout=Layout(
+        highlights=(Highlight("metadata_error_rate", above=0.1, color=AMBER),)
+    ),
+    derived=True,
+)
+
+PILOT = TabSpec(
+    "Pilot",
+    ("section", "kind", "task_id", "rater_id", "flagged_at_utc"),
+    (
+        _text("section", 10),
+        _text("kind", 16),
+        _int("tasks"),
+        _num("p10_minutes"),
+        _num("median_minutes"),
+        _num("p90_minutes"),
+        _int("under_5_min"),
+        _int("5_to_10_min"),
+        _int("10_to_20_min"),
+        _int("20_to_40_min"),
+        _int("40_min_plus"),
+        _text("task_id"),
+        _text("rater_id", 10),
+        _utc("flagged_at_utc"),
+        _text("note", 40),
+    ),
+    derived=True,
+)
+
+META = TabSpec(
+    "_earmark",
+    ("tab", "key"),
+    (
+        _text("tab", 12),
+        _text("key", 40),
+        _utc("first_written_at_utc", keep=True),
+    ),
+    layout=Layout(filter=False, hidden=True, kind="meta"),
+)
+
+TABS: tuple[TabSpec, ...] = (
+    SUBMISSIONS,
+    TASKS,
+    ANOMALIES,
+    REJECTED,
+    BURN_DOWN,
+    RATERS,
+    PILOT,
+    META,
+)
 
 # A row the tool wants in a tab, by column name (tool-owned columns only).
 Row = dict[str, Cell]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -17,12 +18,18 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import openpyxl
-from openpyxl.styles import Font
+from openpyxl.chart import LineChart, Reference
+from openpyxl.comments import Comment
+from openpyxl.formatting.formatting import ConditionalFormattingList
+from openpyxl.formatting.rule import FormulaRule, Rule
+from openpyxl.styles import Font, PatternFill
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from builder.errors import EarmarkError
 from tracker.cells import Cell
+from tracker.layout import Highlight, Layout
 from tracker.tables import TabChange, Table, TabSpec, column_letter, unique_columns
 
 log = logging.getLogger(__name__)
@@ -30,6 +37,27 @@ log = logging.getLogger(__name__)
 SUFFIX = ".xlsx"
 LAST_ROW = 1_048_576  # the last row of a worksheet, for whole-column validation
 HEADER_FONT = Font(bold=True)
+# openpyxl can only write sheet protection that blocks every locked cell (a lead
+# could then not type in their own columns either). Warning-only protection is
+# made of three parts instead: a grey header with a note on each tool column,
+# and a data validation whose rule always fails, in "warning" style, so Excel
+# and LibreOffice ask "continue?" before a typed value replaces a tool cell.
+TOOL_FILL = PatternFill(fill_type="solid", start_color="D9D9D9", end_color="D9D9D9")
+NO_FILL = PatternFill(fill_type=None)
+TOOL_NOTE = "Written by Earmark sync: a value typed here is replaced by the next sync."
+LEAD_NOTE = "Yours: Earmark sync never writes in this column."
+NOTE_AUTHOR = "Earmark"
+WARNING_TITLE = "Earmark column"
+WARNING_TEXT = (
+    "Earmark sync writes this column and will replace what you type. "
+    "Use a column of your own (or reviewer_notes) instead."
+)
+# Our highlight formulas, so a sync replaces its own rules and no lead's.
+OUR_FORMULA = re.compile(
+    r'^(?:\$[A-Z]{1,3}2="(?:[^"]|"")*"|AND\(ISNUMBER\(\$[A-Z]{1,3}2\),'
+    r"\$[A-Z]{1,3}2>-?[0-9.e+-]+\))$"
+)
+CHART_SIZE_CM = (20.0, 9.0)
 # Files spreadsheet programs keep beside a workbook they have open.
 OPEN_MARKERS = (".~lock.{name}#", "~${name}")
 
@@ -105,13 +133,20 @@ class XlsxTracker:
         if book is None:
             raise RuntimeError("read() must be called before write()")
         for change in changes:
-            if not change.changed:
-                continue
             name = change.spec.name
-            sheet = book[name] if name in book.sheetnames else book.create_sheet(name)
-            assert isinstance(sheet, Worksheet)
-            _apply(sheet, change)
-            _format(sheet, change)
+            if change.changed:
+                if name not in book.sheetnames:
+                    book.create_sheet(name)
+                sheet = book[name]
+                assert isinstance(sheet, Worksheet)
+                _apply(sheet, change)
+            # Every layout is applied on every save (each step replaces what an
+            # earlier sync added), so a tracker made by an older version catches up.
+            if name in book.sheetnames and not change.skipped:
+                sheet = book[name]
+                assert isinstance(sheet, Worksheet)
+                _format(sheet, change)
+        _show_a_visible_sheet(book)
         self._save(book)
 
     def _save(self, book: openpyxl.Workbook) -> None:
@@ -207,14 +242,27 @@ def _apply(sheet: Worksheet, change: TabChange) -> None:
 
 
 def _format(sheet: Worksheet, change: TabChange) -> None:
-    """Frozen header, a filter over the whole table, dropdowns for choice columns."""
-    if sheet.freeze_panes is None:
-        sheet.freeze_panes = "A2"
-    width = max(sheet.max_column, len(change.table.header))
-    last_row = max(sheet.max_row, len(change.table.rows) + 1)
-    sheet.auto_filter.ref = f"A1:{column_letter(width - 1)}{last_row}"
-    positions = unique_columns(change.table.header)
-    for column in change.spec.columns:
+    """Apply the tab's Layout: each step first removes what it added before."""
+    layout = change.spec.layout
+    header = change.table.header
+    positions = unique_columns(header)
+    width = max(sheet.max_column, len(header))
+    if layout.frozen_rows and sheet.freeze_panes is None:
+        sheet.freeze_panes = f"A{layout.frozen_rows + 1}"
+    if layout.filter:
+        last_row = max(sheet.max_row, len(change.table.rows) + 1)
+        sheet.auto_filter.ref = f"A1:{column_letter(width - 1)}{last_row}"
+    if layout.hidden:
+        sheet.sheet_state = "hidden"
+    _dropdowns(sheet, change.spec, positions)
+    _mark_columns(sheet, change.spec, positions, layout)
+    _highlights(sheet, layout.highlights, positions, width)
+    _chart(sheet, layout, positions, len(change.table.rows), width)
+
+
+def _dropdowns(sheet: Worksheet, spec: TabSpec, positions: dict[str, int]) -> None:
+    """A list validation on each choice column, replacing the one made before."""
+    for column in spec.columns:
         if not column.choices:
             continue
         formula = '"' + ",".join(column.choices) + '"'
@@ -227,6 +275,136 @@ def _format(sheet: Worksheet, change: TabChange) -> None:
         rule = DataValidation(type="list", formula1=formula, allow_blank=True)
         rule.add(f"{letter}2:{letter}{LAST_ROW}")
         sheet.add_data_validation(rule)
+
+
+def _mark_columns(
+    sheet: Worksheet, spec: TabSpec, positions: dict[str, int], layout: Layout
+) -> None:
+    """Grey headers and a warning on tool columns; a note on lead columns."""
+    for old in list(sheet.data_validations.dataValidation):
+        if old.errorTitle == WARNING_TITLE:
+            sheet.data_validations.dataValidation.remove(old)
+    if not layout.protect_tool_columns:
+        return
+    warning = DataValidation(
+        type="custom",
+        formula1="FALSE",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle=WARNING_TITLE,
+        error=WARNING_TEXT,
+    )
+    for column in spec.columns:
+        if column.name not in positions:
+            continue
+        at = positions[column.name]
+        cell = sheet.cell(row=1, column=at + 1)
+        note = LEAD_NOTE if column.lead else TOOL_NOTE
+        if cell.comment is None or cell.comment.text != note:
+            cell.comment = Comment(note, NOTE_AUTHOR)
+        if column.lead:
+            if cell.fill == TOOL_FILL:
+                cell.fill = NO_FILL
+            continue
+        cell.fill = TOOL_FILL
+        letter = column_letter(at)
+        warning.add(f"{letter}2:{letter}{LAST_ROW}")
+    if warning.sqref:
+        sheet.add_data_validation(warning)
+
+
+def _highlights(
+    sheet: Worksheet,
+    highlights: tuple[Highlight, ...],
+    positions: dict[str, int],
+    width: int,
+) -> None:
+    """Conditional formats filling whole rows; earlier ones of ours removed."""
+    kept = ConditionalFormattingList()
+    for formatting in sheet.conditional_formatting:
+        for rule in formatting.rules:
+            if not _ours(rule):
+                kept.add(formatting.sqref, rule)
+    sheet.conditional_formatting = kept
+    area = f"A2:{column_letter(width - 1)}{LAST_ROW}"
+    for highlight in highlights:
+        if highlight.column not in positions:
+            continue
+        cell = f"${column_letter(positions[highlight.column])}2"
+        if highlight.equals is not None:
+            text = highlight.equals.replace('"', '""')
+            formula = f'{cell}="{text}"'
+        else:
+            formula = f"AND(ISNUMBER({cell}),{cell}>{highlight.above:g})"
+        fill = PatternFill(
+            fill_type="solid", start_color=highlight.color, end_color=highlight.color
+        )
+        kept.add(area, FormulaRule(formula=[formula], fill=fill))
+
+
+def _ours(rule: Rule) -> bool:
+    formulas = list(rule.formula or ())
+    return (
+        rule.type == "expression"
+        and len(formulas) == 1
+        and bool(OUR_FORMULA.match(formulas[0]))
+    )
+
+
+def _chart(
+    sheet: Worksheet, layout: Layout, positions: dict[str, int], rows: int, width: int
+) -> None:
+    """The tab's line chart, right of the table; the one drawn before is replaced."""
+    spec = layout.chart
+    if spec is None:
+        return
+    sheet._charts = [c for c in sheet._charts if _chart_title(c) != spec.title]
+    needed = (spec.x, *spec.series)
+    if rows == 0 or any(name not in positions for name in needed):
+        return
+    chart = LineChart()
+    chart.title = spec.title
+    chart.y_axis.title = spec.y_title or None
+    chart.x_axis.title = spec.x
+    chart.width, chart.height = CHART_SIZE_CM
+    # Newer Excel hides both axes unless told otherwise.
+    chart.x_axis.delete = False
+    chart.y_axis.delete = False
+    for name in spec.series:
+        column = positions[name] + 1
+        data = Reference(sheet, min_col=column, min_row=1, max_row=rows + 1)
+        chart.add_data(data, titles_from_data=True)
+    x = positions[spec.x] + 1
+    chart.set_categories(Reference(sheet, min_col=x, min_row=2, max_row=rows + 1))
+    for series in chart.series:
+        series.smooth = False
+    sheet.add_chart(chart, f"{column_letter(width + 1)}2")
+    # Printed (and in a PDF export) beside the table on one landscape page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+
+
+def _chart_title(chart: object) -> str:
+    """The plain text of a chart's title, as made here or read back by openpyxl."""
+    title = getattr(chart, "title", None)
+    rich = getattr(getattr(title, "tx", None), "rich", None)
+    if rich is None:
+        return ""
+    return "".join(run.t or "" for p in rich.p for run in (p.r or ()))
+
+
+def _show_a_visible_sheet(book: openpyxl.Workbook) -> None:
+    """Make sure the sheet a program opens first is not a hidden one."""
+    active = book.active
+    if active is not None and active.sheet_state == "visible":
+        return
+    for index, sheet in enumerate(book.worksheets):
+        if sheet.sheet_state == "visible":
+            book.active = index
+            return
 
 
 def _width(spec: TabSpec, name: str) -> int | None:
