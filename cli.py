@@ -25,6 +25,10 @@ Example:
   python cli.py sync examples/pilot/submissions --build build/demo \\
       --tracker build/demo/tracker.xlsx
 """
+EPILOG_REPORT = """\b
+Example:
+  python cli.py report --tracker build/demo/tracker.xlsx --out build/demo/dashboard.html
+"""
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
@@ -89,15 +93,32 @@ def validate(ctx: click.Context, project: Path, strict: bool) -> None:
     show_default=True,
     help="Processes decoding audio.",
 )
+@click.option(
+    "--transcode",
+    type=click.Choice(["flac", "wav"]),
+    default=None,
+    help="Bundle 16-bit FLAC or WAV copies of clips some browsers cannot play "
+    "(overrides audio.transcode in the config).",
+)
 @click.pass_context
 def build(
-    ctx: click.Context, project: Path, out: Path, strict: bool, jobs: int
+    ctx: click.Context,
+    project: Path,
+    out: Path,
+    strict: bool,
+    jobs: int,
+    transcode: str | None,
 ) -> None:
     """Build one offline HTML bundle (and zip) per rater from a project folder."""
     from builder.build import build as run_build
 
     result = run_build(
-        project, out, strict=strict, jobs=jobs, progress=not ctx.obj["quiet"]
+        project,
+        out,
+        strict=strict,
+        jobs=jobs,
+        progress=not ctx.obj["quiet"],
+        transcode_to=transcode,
     )
     click.echo(result.report, nl=False)
     click.echo(f"Bundles: {out / 'bundles'}/<rater>/index.html (open one first)")
@@ -125,13 +146,27 @@ def build(
 @click.option(
     "--strict", is_flag=True, help="Exit with an error if any file was rejected."
 )
-def sync(submissions: Path, build_dir: Path, tracker: Path, strict: bool) -> None:
+@click.option(
+    "--restore-deleted",
+    is_flag=True,
+    help="Write back rows a lead deleted from Submissions, Tasks, Anomalies or "
+    "Rejected (by default they stay deleted).",
+)
+def sync(
+    submissions: Path,
+    build_dir: Path,
+    tracker: Path,
+    strict: bool,
+    restore_deleted: bool,
+) -> None:
     """Check every submission JSON under SUBMISSIONS and update the tracker.
 
     Files are read recursively; a bad file is listed on the Rejected tab and never
     stops the others. Only Earmark's own columns are written: review_status,
-    reviewer_notes, lead_status and any column a lead adds are left alone. Running
-    it again on the same files changes nothing.
+    reviewer_notes, lead_status and any column a lead adds are left alone. A row a
+    lead deletes stays deleted (see --restore-deleted); the Burn-down, Raters and
+    Pilot tabs are recomputed whole. Running it again on the same files changes
+    nothing.
 
     Shapes and pictures drawn on the workbook are dropped when sync saves it
     (openpyxl cannot read them back); formulas, formats, comments, charts and
@@ -141,7 +176,7 @@ def sync(submissions: Path, build_dir: Path, tracker: Path, strict: bool) -> Non
     from tracker.xlsx import XlsxTracker
 
     backend = XlsxTracker(tracker)
-    report = run_sync(submissions, build_dir, backend)
+    report = run_sync(submissions, build_dir, backend, restore_deleted=restore_deleted)
     click.echo(report.summary(backend.location))
     if strict and report.rejected:
         raise EarmarkError(
@@ -149,6 +184,40 @@ def sync(submissions: Path, build_dir: Path, tracker: Path, strict: bool) -> Non
             "still updated)",
             report.rejected_problems(),
         )
+
+
+@main.command(epilog=EPILOG_REPORT)
+@click.option(
+    "--tracker",
+    "-t",
+    type=click.Path(path_type=Path, dir_okay=False),
+    required=True,
+    help="The .xlsx workbook sync writes.",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=Path("dashboard.html"),
+    show_default=True,
+    help="The HTML file to write (replaced if it exists).",
+)
+def report(tracker: Path, out: Path) -> None:
+    """Write a static HTML dashboard from the tracker: burn-down, raters, anomalies.
+
+    The page is one file with no script and nothing to fetch: open it from disk or
+    mail it. It shows what the tracker's tabs hold, so run sync first.
+    """
+    from tracker.dashboard import write_dashboard
+    from tracker.xlsx import XlsxTracker
+
+    if not tracker.is_file():
+        raise EarmarkError(f"Tracker {tracker} does not exist; run sync first")
+    board = write_dashboard(XlsxTracker(tracker), out)
+    click.echo(
+        f"report: {board.days} day(s), {len(board.raters)} rater(s), "
+        f"{len(board.anomalies)} anomaly(ies) -> {out}"
+    )
 
 
 def run() -> None:

@@ -2,17 +2,22 @@
 
 One streaming decode per distinct file gives the true length (headers lie: MP3 frame
 counts are estimates, a truncated FLAC reports its full length), the peak level,
-clipping, silence and waveform peaks, without ever holding the whole clip in memory.
+clipping, silence, integrated loudness and waveform peaks, without ever holding the
+whole clip in memory. The same block-by-block reading writes browser-safe 16-bit
+copies when a build transcodes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+
+from builder.loudness import LoudnessMeter
 
 BLOCK_FRAMES = 65_536
 # A reported length is never trusted for allocation: one broken MP3 claims 3.8e14 s.
@@ -41,8 +46,25 @@ _BROWSER_NOTES = {
     ("OGG", "OPUS"): "Safari before version 18.4 cannot play Ogg Opus",
     ("WAV", "FLOAT"): "some Safari versions refuse 32-bit float WAV",
     ("WAVEX", "FLOAT"): "some Safari versions refuse 32-bit float WAV",
+    ("WAV", "PCM_24"): "some browsers refuse WAV other than 8/16-bit PCM",
+    ("WAVEX", "PCM_24"): "some browsers refuse WAV other than 8/16-bit PCM",
+    ("WAV", "PCM_32"): "some browsers refuse WAV other than 8/16-bit PCM",
+    ("WAVEX", "PCM_32"): "some browsers refuse WAV other than 8/16-bit PCM",
     ("AIFF", None): "Chromium and Firefox cannot play AIFF; convert to WAV or FLAC",
 }
+# Bits per sample of uncompressed and lossless subtypes; lossy ones have none.
+BIT_DEPTHS = {
+    "PCM_S8": 8,
+    "PCM_U8": 8,
+    "PCM_16": 16,
+    "PCM_24": 24,
+    "PCM_32": 32,
+    "FLOAT": 32,
+    "DOUBLE": 64,
+}
+# What a transcoding build writes: 16-bit PCM plays in every browser.
+TRANSCODE_FORMATS = {"wav": ("WAV", "PCM_16"), "flac": ("FLAC", "PCM_16")}
+PCM16_SCALE = 32768.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +92,8 @@ class ClipInfo:
     peak_dbfs: float
     clipped_samples: int
     extension: str
+    bit_depth: int | None = None
+    loudness_lufs: float | None = None
     peaks: list[float] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
 
@@ -101,6 +125,7 @@ def probe(path: Path, silence_dbfs: float = -60.0) -> ClipInfo:
     frames = clipped = 0
     peak = 0.0
     error: str | None = None
+    meter = LoudnessMeter(info.samplerate, info.channels)
     with sf.SoundFile(str(path)) as handle:
         try:
             while frames < limit:
@@ -110,6 +135,7 @@ def probe(path: Path, silence_dbfs: float = -60.0) -> ClipInfo:
                 if not len(block):
                     break
                 frames += len(block)
+                meter.add(block)
                 chunk_peaks = _chunk_peaks(block)
                 block_peaks.extend(chunk_peaks.tolist())
                 block_peak = float(chunk_peaks.max())
@@ -191,9 +217,15 @@ def probe(path: Path, silence_dbfs: float = -60.0) -> ClipInfo:
         peak_dbfs=_dbfs(peak),
         clipped_samples=clipped,
         extension=extension,
+        bit_depth=BIT_DEPTHS.get(info.subtype),
+        loudness_lufs=_rounded(meter.lufs()),
         peaks=_rebin(block_peaks, PEAK_BINS),
         flags=flags,
     )
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(value, 2)
 
 
 def _chunk_peaks(block: np.ndarray) -> np.ndarray:
@@ -217,3 +249,114 @@ def _rebin(values: list[float], bins: int) -> list[float]:
     if len(array) > bins:
         array = np.array([part.max() for part in np.array_split(array, bins)])
     return [round(float(v), 3) for v in array]
+
+
+def to_pcm16(block: np.ndarray, gain: float, rng: np.random.Generator) -> np.ndarray:
+    """Scale a float block by ``gain`` and quantise it to int16 with TPDF dither.
+
+    Dither keeps the quantisation noise uncorrelated with the music, and makes two
+    copies of the same audio differ in their bytes (see ``write_trial_files``).
+    """
+    noise = rng.random(block.shape) - rng.random(block.shape)
+    scaled = block.astype(np.float64) * (gain * PCM16_SCALE) + noise
+    return np.clip(np.rint(scaled), -PCM16_SCALE, PCM16_SCALE - 1).astype(np.int16)
+
+
+def transcode(source: Path, target: Path, kind: str, seed: int) -> None:
+    """Write ``source`` as 16-bit ``kind`` ("wav" or "flac"), block by block."""
+    container, subtype = TRANSCODE_FORMATS[kind]
+    info = sf.info(str(source))
+    limit = MAX_SECONDS * info.samplerate
+    rng = np.random.default_rng(seed)
+    frames = 0
+    with (
+        sf.SoundFile(str(source)) as reader,
+        sf.SoundFile(
+            str(target),
+            "w",
+            samplerate=info.samplerate,
+            channels=info.channels,
+            format=container,
+            subtype=subtype,
+        ) as writer,
+    ):
+        while frames < limit:
+            block = reader.read(
+                min(BLOCK_FRAMES, limit - frames), dtype="float32", always_2d=True
+            )
+            if not len(block):
+                break
+            frames += len(block)
+            writer.write(to_pcm16(block, 1.0, rng))
+
+
+@dataclass(frozen=True)
+class TrialFile:
+    """One file of an identify trial: which slot's audio, at what gain."""
+
+    path: Path
+    slot: str
+    gain_db: float
+    seed: int
+
+
+def _fit(block: np.ndarray, frames: int, channels: int) -> np.ndarray:
+    """Pad a short read with silence and spread mono over ``channels``."""
+    if len(block) < frames:
+        block = np.concatenate(
+            [block, np.zeros((frames - len(block), block.shape[1]), np.float32)]
+        )
+    if block.shape[1] != channels:
+        block = np.repeat(block[:, :1], channels, axis=1)
+    return block
+
+
+def write_trial_files(
+    sources: dict[str, Path], frames: int, channels: int, files: list[TrialFile]
+) -> list[float]:
+    """Write identify-trial files: 16-bit WAV, all ``frames`` long, block by block.
+
+    Every file of a trial has the same length, format, header and size, and its own
+    dither, so X and the clip it copies are sample-for-sample the same music but
+    differ in their bytes. Returns waveform peaks shared by every file (the louder
+    of the slots in each bin), so no waveform tells X apart either.
+    """
+    rate = sf.info(str(next(iter(sources.values())))).samplerate
+    rngs = [np.random.default_rng(f.seed) for f in files]
+    gains = {f.slot: 10 ** (f.gain_db / 20) for f in files}
+    chunk_peaks: list[float] = []
+    with contextlib.ExitStack() as stack:
+        readers = {
+            slot: stack.enter_context(sf.SoundFile(str(path)))
+            for slot, path in sources.items()
+        }
+        writers = [
+            stack.enter_context(
+                sf.SoundFile(
+                    str(f.path),
+                    "w",
+                    samplerate=rate,
+                    channels=channels,
+                    format="WAV",
+                    subtype="PCM_16",
+                )
+            )
+            for f in files
+        ]
+        done = 0
+        while done < frames:
+            count = min(BLOCK_FRAMES, frames - done)
+            blocks = {
+                slot: _fit(
+                    reader.read(count, dtype="float32", always_2d=True),
+                    count,
+                    channels,
+                )
+                for slot, reader in readers.items()
+            }
+            peaks = [_chunk_peaks(b) * gains.get(s, 1.0) for s, b in blocks.items()]
+            chunk_peaks.extend(np.maximum.reduce(peaks).tolist())
+            for item, writer, rng in zip(files, writers, rngs, strict=True):
+                writer.write(to_pcm16(blocks[item.slot], gains[item.slot], rng))
+            done += count
+    return _rebin(chunk_peaks, PEAK_BINS)

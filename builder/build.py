@@ -12,6 +12,7 @@ import os
 import shutil
 import time
 import zipfile
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,9 +21,21 @@ from typing import Any
 from tqdm import tqdm
 
 import builder
-from builder.config import ANOMALY_KINDS
+from builder.audio import TrialFile, transcode, write_trial_files
+from builder.config import ANOMALY_KINDS, RubricItem
 from builder.errors import EarmarkError
-from builder.plan import SCHEMA_VERSION, Assigned, assign, build_id, bundle_id, clip_id
+from builder.manifest import TaskRow
+from builder.plan import (
+    SCHEMA_VERSION,
+    Assigned,
+    assign,
+    build_id,
+    bundle_id,
+    clip_id,
+    draw_identify,
+    identify_seed,
+    short_hash,
+)
 from builder.project import Project, load_project
 from builder.record import RECORD_NAME, RECORD_SCHEMA, REPORT_NAME, write_record
 from builder.render import render
@@ -31,6 +44,17 @@ from builder.report import format_report
 log = logging.getLogger(__name__)
 
 OUTPUTS = ("bundles", "zips", RECORD_NAME, REPORT_NAME)
+# The built-in question of an identify trial; its answer is "A" or "B".
+IDENTIFY_ITEM = {
+    **RubricItem(
+        id="x_is",
+        type="confirm",
+        label="Which clip is X?",
+        help="X is exactly the same recording as one of A and B. Listen to all "
+        "three, switch between them at the same moment, and say which one X is.",
+    ).model_dump(),
+    "type": "identify",
+}
 
 
 @dataclass(frozen=True)
@@ -52,11 +76,23 @@ def page_name(number: int) -> str:
 
 
 def build(
-    root: Path, out: Path, *, strict: bool = False, jobs: int = 2, progress: bool = True
+    root: Path,
+    out: Path,
+    *,
+    strict: bool = False,
+    jobs: int = 2,
+    progress: bool = True,
+    transcode_to: str | None = None,
 ) -> BuildResult:
-    """Build every rater's bundle for the project in ``root`` into ``out``."""
+    """Build every rater's bundle for the project in ``root`` into ``out``.
+
+    ``transcode_to`` ("flac" or "wav") overrides the config's ``audio.transcode``.
+    """
     started = time.perf_counter()
     project = load_project(root, jobs=jobs, progress=progress)
+    if transcode_to:
+        audio = project.config.audio.model_copy(update={"transcode": transcode_to})
+        project.config = project.config.model_copy(update={"audio": audio})
     for warning in project.warnings:
         log.warning("%s", warning)
     if strict and project.warnings:
@@ -66,14 +102,15 @@ def build(
         )
 
     build = build_id(project)
-    plan = assign(project)
-    record = _record(project, build, plan)
+    seed = identify_seed(project)
+    plan = draw_identify(assign(project), seed)
+    record = _record(project, build, plan, seed)
 
     out.mkdir(parents=True, exist_ok=True)
     staging = out / f".staging-{build}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        _stage(project, record, plan, staging, progress)
+        _stage(project, record, plan, staging, progress, jobs)
         seconds = time.perf_counter() - started
         report = format_report(record, project.warnings, seconds)
         record["report"] = {
@@ -88,22 +125,130 @@ def build(
     return BuildResult(out, build, record, report, time.perf_counter() - started)
 
 
-def _record(project: Project, build: str, plan: dict[str, list[Assigned]]) -> dict:
+def _transcode_kind(project: Project, source: str) -> str | None:
+    """ "flac" or "wav" when this clip is bundled as a transcoded copy, else None."""
+    kind = project.config.audio.transcode
+    flags = project.clips[source].flags
+    return kind if kind and any(f.code == "browser_support" for f in flags) else None
+
+
+def _slot_paths(task: TaskRow) -> dict[str, str]:
+    return {c.slot: c.path for c in task.clips}
+
+
+def loudness_gains(
+    project: Project, task: TaskRow, labels: dict[str, str]
+) -> dict[str, float]:
+    """dB each label is turned down so the compared clips sound equally loud.
+
+    The quietest measured clip plays as it is and louder ones are lowered to it
+    (a page can only turn an <audio> down). All zero when matching is off or fewer
+    than two clips have a measured loudness.
+    """
+    zero = {label: 0.0 for label in labels}
+    if not project.config.loudness.match or task.kind == "caption":
+        return zero
+    paths = _slot_paths(task)
+    loud = {
+        label: project.clips[paths[slot]].loudness_lufs
+        for label, slot in labels.items()
+    }
+    measured = {label: value for label, value in loud.items() if value is not None}
+    if len(measured) < 2:
+        return zero
+    target = min(measured.values())
+    return {
+        label: round(target - measured[label], 2) if label in measured else 0.0
+        for label in labels
+    }
+
+
+def loudness_flags(project: Project) -> list[dict[str, Any]]:
+    """Compared clips whose loudness differs by more than ``loudness.flag_lu``."""
+    limit = project.config.loudness.flag_lu
+    flags = []
+    for task in project.tasks:
+        if task.kind == "caption":
+            continue
+        loud = {c.slot: project.clips[c.path].loudness_lufs for c in task.clips}
+        slots = sorted(loud)
+        for i, first in enumerate(slots):
+            for second in slots[i + 1 :]:
+                a, b = loud[first], loud[second]
+                if a is None or b is None or abs(a - b) <= limit:
+                    continue
+                flags.append(
+                    {
+                        "task_id": task.task_id,
+                        "slots": [first, second],
+                        "lufs": [a, b],
+                        "difference_lu": round(abs(a - b), 2),
+                    }
+                )
+    return flags
+
+
+def _trial_files(
+    project: Project, seed: str, plan: dict[str, list[Assigned]]
+) -> dict[str, dict[str, Any]]:
+    """Name the files of every identify trial: per rater, task and label.
+
+    Ids are drawn from the identify seed, so nothing in a name links a file to its
+    source or to another trial file.
+    """
+    trials: dict[str, dict[str, Any]] = {}
+    for rater, items in plan.items():
+        for item in items:
+            if item.x_is is None:
+                continue
+            task = item.task
+            paths = _slot_paths(task)
+            infos = [project.clips[path] for path in paths.values()]
+            frames = min(info.frames for info in infos)
+            baked = loudness_gains(project, task, item.labels)
+            for label, slot in item.labels.items():
+                trial_id = short_hash(seed, "trial", rater, task.task_id, label)
+                trial_id = short_hash(trial_id, length=16)
+                trials[trial_id] = {
+                    "task_id": task.task_id,
+                    "rater_id": rater,
+                    "label": label,
+                    "slot": slot,
+                    "source": paths[slot],
+                    "file": f"{trial_id}.wav",
+                    "frames": frames,
+                    "samplerate": infos[0].samplerate,
+                    "channels": max(info.channels for info in infos),
+                    "duration": round(frames / infos[0].samplerate, 4),
+                    "gain_db": baked[label],
+                }
+    return trials
+
+
+def _record(
+    project: Project, build: str, plan: dict[str, list[Assigned]], seed: str
+) -> dict:
     config = project.config
-    clips = {
-        clip_id(info.sha256): {
+    clips = {}
+    for source, info in sorted(project.clips.items()):
+        kind = _transcode_kind(project, source)
+        cid = clip_id(info.sha256)
+        clip = {
             "source": source,
-            "file": f"{clip_id(info.sha256)}.{info.extension}",
+            "file": f"{cid}.{kind or info.extension}",
             **info.to_json(),
         }
-        for source, info in sorted(project.clips.items())
-    }
+        if kind:
+            clip["transcoded"] = f"16-bit {kind}"
+        clips[cid] = clip
     tasks = {
         task.task_id: {
             "line": task.line,
             "kind": task.kind,
+            "abx_mode": task.abx_mode or None,
             "prompt": task.prompt,
             "gold": task.gold,
+            "gold_tolerance": task.gold_tolerance,
             "batch": task.batch,
             "elements": list(task.elements),
             "clips": {
@@ -117,16 +262,34 @@ def _record(project: Project, build: str, plan: dict[str, list[Assigned]]) -> di
         }
         for task in project.tasks
     }
+    trials = _trial_files(project, seed, plan)
+    by_trial = {
+        (t["rater_id"], t["task_id"], t["label"]): cid for cid, t in trials.items()
+    }
     raters = {}
     for rater in config.raters:
-        assigned = plan[rater.id]
+        entries = {}
+        for number, item in enumerate(plan[rater.id], start=1):
+            task = item.task
+            entry: dict[str, Any] = {"labels": item.labels, "page": page_name(number)}
+            gains = loudness_gains(project, task, item.labels)
+            if item.x_is is not None:
+                entry["x_is"] = item.x_is
+                entry["clip_ids"] = {
+                    label: by_trial[rater.id, task.task_id, label]
+                    for label in item.labels
+                }
+                entry["baked_gains_db"] = gains
+                gains = {label: 0.0 for label in gains}
+            if task.kind != "caption":
+                entry["gains_db"] = gains
+            if task.gold:
+                entry["gold_label"] = _gold_label(task.gold, item.labels)
+            entries[task.task_id] = entry
         raters[rater.id] = {
             "name": rater.name,
             "bundle_id": bundle_id(build, rater.id),
-            "tasks": {
-                a.task.task_id: {"labels": a.labels, "page": page_name(n)}
-                for n, a in enumerate(assigned, start=1)
-            },
+            "tasks": entries,
         }
     return {
         "schema": RECORD_SCHEMA,
@@ -145,7 +308,27 @@ def _record(project: Project, build: str, plan: dict[str, list[Assigned]]) -> di
         "clips": clips,
         "tasks": tasks,
         "raters": raters,
+        "identify": {
+            "seed": seed,
+            "balance": "per rater: X is A as often as B; per task: X is slot a as "
+            "often as slot b (greedy, in an order shuffled from the seed)",
+            "files": trials,
+        },
+        "loudness": {
+            "match": config.loudness.match,
+            "flag_lu": config.loudness.flag_lu,
+            "flags": loudness_flags(project),
+        },
     }
+
+
+def _gold_label(gold: str, labels: dict[str, str]) -> str:
+    """The display label a rater should prefer on a gold task, or "tie"."""
+    if gold == "tie":
+        return "tie"
+    return next(
+        label for label, slot in labels.items() if slot == gold and label != "X"
+    )
 
 
 def page_config(
@@ -155,26 +338,55 @@ def page_config(
     number: int,
     assigned: Assigned,
     total: int,
+    peaks: dict[str, list[float]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON a task page reads: everything it shows and needs, nothing ops-only."""
+    """The JSON a task page reads: everything it shows and needs, nothing ops-only.
+
+    ``peaks`` holds the shared waveform of each identify task, by task id.
+    """
     config = project.config
     rater = record["raters"][rater_id]
     task = assigned.task
+    entry = rater["tasks"][task.task_id]
     slots = record["tasks"][task.task_id]["clips"]
+    gains = entry.get("gains_db", {})
     clips = []
     for label, slot in assigned.labels.items():
-        cid = slots[slot]["clip_id"]
-        info = project.clips[slots[slot]["source"]]
+        if assigned.x_is is not None:
+            # An identify trial: every clip is its own file, all alike on the page.
+            cid = entry["clip_ids"][label]
+            trial = record["identify"]["files"][cid]
+            src, duration = trial["file"], trial["duration"]
+            clip_peaks = (peaks or {}).get(task.task_id, [])
+        else:
+            cid = slots[slot]["clip_id"]
+            info = project.clips[slots[slot]["source"]]
+            src, duration, clip_peaks = (
+                record["clips"][cid]["file"],
+                info.duration,
+                info.peaks,
+            )
         clips.append(
             {
                 "label": label,
                 "clip_id": cid,
-                "src": f"audio/{record['clips'][cid]['file']}",
-                "duration": info.duration,
-                "peaks": info.peaks,
+                "src": f"audio/{src}",
+                "duration": duration,
+                "peaks": clip_peaks,
+                "gain_db": gains.get(label, 0.0),
             }
         )
     is_caption = task.kind == "caption"
+    if is_caption:
+        rubric: list[dict[str, Any]] = []
+    elif task.abx_mode == "identify":
+        rubric = [IDENTIFY_ITEM]
+    else:
+        rubric = [
+            i.model_dump()
+            for i in config.rubric
+            if i.type != "elements" or task.elements
+        ]
     return {
         "schema_version": SCHEMA_VERSION,
         "project": {"id": config.project.id, "title": config.project.title},
@@ -184,15 +396,19 @@ def page_config(
         "task": {
             "id": task.task_id,
             "kind": task.kind,
+            "abx_mode": task.abx_mode or None,
             "prompt": task.prompt,
             "elements": list(task.elements),
             "number": number,
             "count": total,
         },
         "clips": clips,
-        "rubric": [] if is_caption else [i.model_dump() for i in config.rubric],
+        "rubric": rubric,
         "captions": config.captions.model_dump() if is_caption else None,
-        "listening": config.listening.model_dump(),
+        "listening": {
+            **config.listening.model_dump(),
+            "loudness_match": config.loudness.match and not is_caption,
+        },
         "anomaly_kinds": [k.model_dump() for k in ANOMALY_KINDS],
         "storage_key": storage_key(rater["bundle_id"], rater_id, task.task_id),
         "download_name": f"earmark_{config.project.id}_{rater_id}_{task.task_id}.json",
@@ -231,15 +447,13 @@ def _stage(
     plan: dict[str, list[Assigned]],
     staging: Path,
     progress: bool,
+    jobs: int = 2,
 ) -> None:
     """Write bundles and zips into ``staging``."""
     pool = staging / "pool"
     pool.mkdir(parents=True)
-    for info in project.clips.values():
-        target = pool / record["clips"][clip_id(info.sha256)]["file"]
-        if not target.exists():
-            source = next(p for p, i in project.clips.items() if i is info)
-            shutil.copyfile(project.root / source, target)
+    _stage_audio(project, record, pool, progress, jobs)
+    peaks = _stage_trials(project, record, pool, progress, jobs)
 
     total_pages = sum(len(tasks) for tasks in plan.values())
     bar = tqdm(
@@ -250,7 +464,9 @@ def _stage(
         (bundle / "audio").mkdir(parents=True)
         pages = []
         for number, item in enumerate(assigned, start=1):
-            page = page_config(project, record, rater_id, number, item, len(assigned))
+            page = page_config(
+                project, record, rater_id, number, item, len(assigned), peaks
+            )
             template = (
                 "caption.html" if item.task.kind == "caption" else "preference.html"
             )
@@ -269,6 +485,83 @@ def _stage(
         )
     bar.close()
     shutil.rmtree(pool)
+
+
+def _stage_audio(
+    project: Project, record: dict, pool: Path, progress: bool, jobs: int
+) -> None:
+    """Copy every clip into the pool once, transcoding the ones the config asks."""
+    work = []
+    for source, info in project.clips.items():
+        entry = record["clips"][clip_id(info.sha256)]
+        target = pool / entry["file"]
+        if "transcoded" in entry:
+            work.append((project.root / source, target, entry["file"]))
+        else:
+            shutil.copyfile(project.root / source, target)
+    if not work:
+        return
+    bar = tqdm(total=len(work), desc="transcoding", unit="clip", disable=not progress)
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as executor:
+        futures = [
+            executor.submit(
+                transcode,
+                source,
+                target,
+                target.suffix.lstrip("."),
+                int(short_hash(name), 16),
+            )
+            for source, target, name in work
+        ]
+        for future in futures:
+            future.result()
+            bar.update()
+    bar.close()
+
+
+def _stage_trials(
+    project: Project, record: dict, pool: Path, progress: bool, jobs: int
+) -> dict[str, list[float]]:
+    """Write every identify trial's files; return each task's shared peaks."""
+    by_task: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for trial_id, trial in record["identify"]["files"].items():
+        by_task.setdefault(trial["task_id"], []).append((trial_id, trial))
+    if not by_task:
+        return {}
+    bar = tqdm(
+        total=len(by_task), desc="writing trials", unit="task", disable=not progress
+    )
+    peaks: dict[str, list[float]] = {}
+    with ProcessPoolExecutor(max_workers=max(1, jobs)) as executor:
+        futures = {}
+        for task_id, trials in by_task.items():
+            first = trials[0][1]
+            sources = {
+                slot: project.root / clip["source"]
+                for slot, clip in record["tasks"][task_id]["clips"].items()
+            }
+            files = [
+                TrialFile(
+                    pool / trial["file"],
+                    trial["slot"],
+                    trial["gain_db"],
+                    int(short_hash(record["identify"]["seed"], trial_id), 16),
+                )
+                for trial_id, trial in trials
+            ]
+            futures[task_id] = executor.submit(
+                write_trial_files, sources, first["frames"], first["channels"], files
+            )
+        for task_id, future in futures.items():
+            try:
+                peaks[task_id] = future.result()
+            except (OSError, RuntimeError, ValueError) as exc:
+                raise EarmarkError(
+                    f"Could not write the identify files of task {task_id}: {exc}"
+                ) from exc
+            bar.update()
+    bar.close()
+    return peaks
 
 
 def _link(source: Path, target: Path) -> None:

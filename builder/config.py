@@ -36,11 +36,12 @@ class RubricItem(_Strict):
     ``preference`` is the overall choice between A and B with a strength scale;
     ``rating`` an integer scale (per clip when ``per_clip``); ``text`` free text
     with a minimum word count; ``tags`` a multi-select; ``confirm`` a box that
-    must be ticked.
+    must be ticked; ``elements`` a per-clip checklist of the prompt's elements
+    from the manifest (left out of tasks that list none).
     """
 
     id: Id
-    type: Literal["preference", "rating", "text", "tags", "confirm"]
+    type: Literal["preference", "rating", "text", "tags", "confirm", "elements"]
     label: str
     help: str = ""
     group: str = ""
@@ -123,6 +124,13 @@ DEFAULT_RUBRIC: list[dict] = [
         "adherence",
         "Adherence to the prompt",
         "Genre, mood, instruments, tempo and any other element the prompt asks for.",
+    ),
+    dict(
+        id="elements",
+        type="elements",
+        label="Which of the prompt's elements does each clip have?",
+        help="Tick every element you can hear in the clip; leave the ones it misses.",
+        required=False,
     ),
     _rating("engagement", "Engagement", "Would you keep listening?"),
     dict(
@@ -318,6 +326,15 @@ class Audio(_Strict):
     # Loudness differences and clipping thresholds the build report flags.
     clip_peak_dbfs: float = -0.1
     silence_dbfs: float = -60.0
+    # Write 16-bit copies of clips some browsers cannot play (see the build report).
+    transcode: Literal["flac", "wav"] | None = None
+
+
+class Loudness(_Strict):
+    # Play compared clips at equal integrated loudness by turning the louder down.
+    match: bool = True
+    # The build report lists compared clips further apart than this, in LU.
+    flag_lu: float = Field(default=3.0, ge=0.0)
 
 
 ANOMALY_KINDS = [
@@ -340,6 +357,7 @@ class Config(_Strict):
     )
     captions: Captions = Captions()
     audio: Audio = Audio()
+    loudness: Loudness = Loudness()
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Config:

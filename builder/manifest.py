@@ -25,8 +25,13 @@ OPTIONAL_COLUMNS = (
     "batch",
     "raters",
     "elements",
+    "abx_mode",
+    "gold_tolerance",
 )
 LIST_SEPARATOR = ";"
+ABX_MODES = ("reference", "identify")
+# A gold answer names the manifest slot that should win, or a tie.
+GOLD_ANSWERS = ("a", "b", "tie")
 
 _ID_RE = re.compile(ID_PATTERN)
 
@@ -53,6 +58,8 @@ class TaskRow:
     batch: str = ""
     raters: tuple[str, ...] = ()
     elements: tuple[str, ...] = ()
+    abx_mode: str = ""  # "reference" or "identify" for abx tasks, "" otherwise
+    gold_tolerance: int | None = None
 
 
 @dataclass
@@ -205,12 +212,28 @@ def _check_row(
     if not prompt:
         bad("prompt", "prompt is empty")
 
+    mode = row.get("abx_mode", "").lower()
+    if kind == "abx":
+        mode = mode or "reference"
+        if mode not in ABX_MODES:
+            bad("abx_mode", f"unknown abx_mode {mode!r}; use reference or identify")
+    elif mode:
+        bad("abx_mode", f"abx_mode applies to abx tasks, not {kind!r}")
+        mode = ""
+
     clips: list[ClipRef] = []
     wanted = SLOTS_BY_KIND.get(kind, ())
+    if mode == "identify":
+        wanted = ("a", "b")
     for slot in SLOTS:
         clip, model = row.get(f"clip_{slot}", ""), row.get(f"model_{slot}", "")
         if slot not in wanted:
-            if clip and kind in KINDS:
+            if clip and mode == "identify":
+                bad(
+                    f"clip_{slot}",
+                    "an identify task takes no clip_x: X is drawn from A and B",
+                )
+            elif clip and kind in KINDS:
                 bad(f"clip_{slot}", f"a {kind!r} task takes no clip_{slot}")
             continue
         if not clip:
@@ -229,6 +252,21 @@ def _check_row(
             if rater not in rater_ids:
                 bad("raters", f"rater {rater!r} is not in the config's raters")
 
+    gold = row.get("gold", "").lower()
+    if gold and gold not in GOLD_ANSWERS:
+        bad("gold", f"gold {row['gold']!r} must be a, b or tie (the slot that wins)")
+    elif gold and (kind not in ("ab", "abx") or mode == "identify"):
+        bad("gold", "gold answers apply to ab and reference abx tasks only")
+    tolerance: int | None = None
+    text = row.get("gold_tolerance", "")
+    if text:
+        if not text.isdigit():
+            bad("gold_tolerance", f"gold_tolerance {text!r} must be a whole number")
+        elif not gold:
+            bad("gold_tolerance", "gold_tolerance needs a gold answer")
+        else:
+            tolerance = int(text)
+
     if len(problems) > before:
         return None
     return TaskRow(
@@ -237,8 +275,10 @@ def _check_row(
         kind=kind,
         prompt=prompt,
         clips=tuple(clips),
-        gold=row.get("gold", ""),
+        gold=gold,
         batch=row.get("batch", ""),
         raters=raters,
         elements=_split(row.get("elements", "")),
+        abx_mode=mode,
+        gold_tolerance=tolerance,
     )

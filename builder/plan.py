@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import random
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, replace
 
 from builder.manifest import TaskRow
 from builder.project import Project
@@ -44,10 +45,15 @@ def bundle_id(build: str, rater: str) -> str:
 
 @dataclass(frozen=True)
 class Assigned:
-    """One task as one rater sees it: display label to manifest slot."""
+    """One task as one rater sees it: display label to manifest slot.
+
+    In an identify trial ``labels["X"]`` is the slot X secretly plays and ``x_is``
+    the display label of that clip (the answer key, kept in the build record only).
+    """
 
     task: TaskRow
     labels: dict[str, str]  # "A" -> "b"
+    x_is: str | None = None
 
 
 def assign(project: Project) -> dict[str, list[Assigned]]:
@@ -79,3 +85,59 @@ def _labels(project: Project, task: TaskRow, rater: str) -> dict[str, str]:
     if any(c.slot == "x" for c in task.clips):
         labels["X"] = "x"
     return labels
+
+
+def identify_seed(project: Project) -> str:
+    """The seed of the identify draws: reproducible from the project, unguessable
+    from a bundle (it mixes in the manifest and config bytes, which raters never see).
+    """
+    return short_hash(
+        "identify",
+        str(project.config.project.seed),
+        hashlib.sha256(project.manifest_path.read_bytes()).hexdigest(),
+        hashlib.sha256(project.config_path.read_bytes()).hexdigest(),
+        length=16,
+    )
+
+
+def draw_identify(
+    plan: dict[str, list[Assigned]], seed: str
+) -> dict[str, list[Assigned]]:
+    """Decide what X plays in every identify trial, balanced and reproducible.
+
+    Trials are visited in an order shuffled from ``seed``; each takes the answer
+    (X is A, or X is B) that best evens out both how often this rater's answer is
+    A or B and how often this task's X is slot a or slot b; ties are drawn at random.
+    So a rater who always answers "A" scores about half, and each model is X about
+    as often as the other.
+    """
+    trials = [
+        (rater, index)
+        for rater, items in plan.items()
+        for index, item in enumerate(items)
+        if item.task.abx_mode == "identify"
+    ]
+    rng = random.Random(seed)
+    rng.shuffle(trials)
+    by_rater: Counter[tuple[str, str]] = Counter()
+    by_task: Counter[tuple[str, str]] = Counter()
+    out = {rater: list(items) for rater, items in plan.items()}
+    for rater, index in trials:
+        item = out[rater][index]
+        task = item.task.task_id
+
+        leans = {}
+        for label in ("A", "B"):
+            other = "B" if label == "A" else "A"
+            leans[label] = (by_rater[rater, label] - by_rater[rater, other]) + (
+                by_task[task, item.labels[label]] - by_task[task, item.labels[other]]
+            )
+        if leans["A"] == leans["B"]:
+            answer = rng.choice(("A", "B"))
+        else:
+            answer = min(leans, key=leans.__getitem__)
+        by_rater[rater, answer] += 1
+        by_task[task, item.labels[answer]] += 1
+        labels = {**item.labels, "X": item.labels[answer]}
+        out[rater][index] = replace(item, labels=labels, x_is=answer)
+    return out

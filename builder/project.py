@@ -62,6 +62,7 @@ def load_project(root: Path, *, jobs: int = 2, progress: bool = True) -> Project
         )
         problems.extend(audio_problems)
         warnings.extend(flags)
+        problems.extend(_check_identify(manifest_path, manifest.tasks, clips))
 
     if problems or config is None:
         raise ProjectInvalid(
@@ -135,11 +136,37 @@ def _probe_all(
         warnings.append(
             Problem(
                 str(manifest_path),
-                f"{message}: {len(affected)} clip(s) ({listed})",
+                f"{message}: {len(affected)} clip(s) ({listed}); 'build --transcode "
+                "flac' bundles copies every browser plays",
                 field="browser_support",
             )
         )
     return clips, problems, warnings
+
+
+def _check_identify(
+    manifest_path: Path, tasks: list[TaskRow], clips: dict[str, ClipInfo]
+) -> list[Problem]:
+    """Identify trials re-encode A and B alike, so they must share a sample rate."""
+    problems = []
+    for task in tasks:
+        if task.abx_mode != "identify":
+            continue
+        infos = [clips.get(c.path) for c in task.clips]
+        if any(info is None for info in infos):
+            continue
+        rates = sorted({info.samplerate for info in infos if info})
+        if len(rates) > 1:
+            problems.append(
+                Problem(
+                    str(manifest_path),
+                    f"an identify task needs clips at one sample rate, not "
+                    f"{' and '.join(f'{r} Hz' for r in rates)}; resample one of them",
+                    line=task.line,
+                    field="clip_b",
+                )
+            )
+    return problems
 
 
 def _flag_problem(manifest_path: Path, path: str, line: int, flag: Flag) -> Problem:

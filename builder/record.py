@@ -42,10 +42,33 @@ class BuildRecord:
         return dict(self.data["raters"])
 
     def clip_ids(self, task_id: str, rater_id: str) -> dict[str, str]:
-        """Return display label -> clip id for a task as this rater saw it."""
-        labels = self.raters[rater_id]["tasks"][task_id]["labels"]
+        """Return display label -> clip id for a task as this rater saw it.
+
+        An identify trial's clips are files of their own (``clip_ids`` of the
+        rater's task entry); other tasks show the clips' own ids.
+        """
+        entry = self.raters[rater_id]["tasks"][task_id]
+        if "clip_ids" in entry:
+            return dict(entry["clip_ids"])
         slots = self.tasks[task_id]["clips"]
-        return {label: slots[slot]["clip_id"] for label, slot in labels.items()}
+        return {
+            label: slots[slot]["clip_id"] for label, slot in entry["labels"].items()
+        }
+
+    def identify_key(self, task_id: str, rater_id: str) -> str | None:
+        """The label X secretly was in an identify trial ("A" or "B"), else None."""
+        key = self.raters[rater_id]["tasks"][task_id].get("x_is")
+        return str(key) if key else None
+
+    def gold(self, task_id: str, rater_id: str) -> tuple[str, int] | None:
+        """The gold answer as this rater saw it ("A", "B" or "tie") and its
+        tolerance in strength points (0 when none was given); None if not gold.
+        """
+        task = self.tasks[task_id]
+        label = self.raters[rater_id]["tasks"][task_id].get("gold_label")
+        if not task.get("gold") or not label:
+            return None
+        return str(label), int(task.get("gold_tolerance") or 0)
 
     def models(self, task_id: str, rater_id: str) -> dict[str, str]:
         """Return display label -> model version for a task as this rater saw it."""

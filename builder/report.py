@@ -9,13 +9,33 @@ from builder.errors import Problem
 
 def _clip_line(clip_id: str, clip: dict[str, Any]) -> str:
     flags = ", ".join(f["code"] for f in clip["flags"]) or "ok"
+    depth = f" {clip['bit_depth']}-bit" if clip.get("bit_depth") else ""
+    loudness = clip.get("loudness_lufs")
+    level = f"{loudness} LUFS" if loudness is not None else "loudness n/a"
+    copy = f", bundled as {clip['transcoded']}" if clip.get("transcoded") else ""
     return (
-        f"  {clip['source']}  ->  {clip_id}\n"
-        f"      {clip['format']}/{clip['subtype']}, {clip['samplerate']} Hz, "
+        f"  {clip['source']}  ->  {clip['file']}\n"
+        f"      {clip['format']}/{clip['subtype']}{depth}, {clip['samplerate']} Hz, "
         f"{clip['channels']} ch, {clip['duration']:.2f} s, "
-        f"peak {clip['peak_dbfs']} dBFS"
+        f"peak {clip['peak_dbfs']} dBFS, {level}{copy}"
         f"  [{flags}]"
     )
+
+
+def _loudness_lines(record: dict[str, Any]) -> list[str]:
+    loudness = record["loudness"]
+    flags = loudness["flags"]
+    state = "on" if loudness["match"] else "off"
+    lines = [
+        f"Loudness (matching {state}; pairs more than {loudness['flag_lu']} LU "
+        f"apart: {len(flags)}):"
+    ]
+    lines += [
+        f"  {f['task_id']}: slots {f['slots'][0]} and {f['slots'][1]} differ by "
+        f"{f['difference_lu']} LU ({f['lufs'][0]} vs {f['lufs'][1]} LUFS)"
+        for f in flags
+    ]
+    return lines
 
 
 def format_report(
@@ -33,6 +53,8 @@ def format_report(
         f"Clips ({len(record['clips'])}):",
         *(_clip_line(cid, clip) for cid, clip in record["clips"].items()),
         "",
+        *_loudness_lines(record),
+        "",
         f"Raters ({len(raters)}):",
         *(
             f"  {rid}: {len(r['tasks'])} task(s), bundle {r['bundle_id']}"
@@ -43,6 +65,12 @@ def format_report(
         *(f"  - {w}" for w in warnings),
         "" if warnings else "  none",
         f"Built {len(record['tasks'])} tasks for {len(raters)} raters "
-        f"({pages} pages, {len(record['clips'])} clips) in {seconds:.1f} s",
+        f"({pages} pages, {len(record['clips'])} clips"
+        + (
+            f", {len(record['identify']['files'])} identify files"
+            if record["identify"]["files"]
+            else ""
+        )
+        + f") in {seconds:.1f} s",
     ]
     return "\n".join(lines) + "\n"

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
+import numpy as np
+import pytest
+import soundfile as sf
+
 from builder.build import BuildResult, build
+from builder.errors import ProjectInvalid
+from builder.project import load_project
+from builder.record import load_record
 from builder.render import embed_json
 from tests.conftest import EXAMPLE, MakeProject
 
@@ -130,3 +138,241 @@ def test_example_project_is_valid_and_licensed() -> None:
     assert (EXAMPLE / "audio" / "COPYRIGHT-sectoid.txt").is_file()
     text = (EXAMPLE / "audio" / "COPYRIGHT-sectoid.txt").read_text()
     assert "Permission is hereby granted" in text
+
+
+# ---- identify trials and gold tasks: nothing in a bundle gives the answer away ----
+
+TRIAL_HEADER = (
+    "task_id,kind,prompt,clip_a,model_a,clip_b,model_b,abx_mode,gold,gold_tolerance"
+)
+RIFF = "audio/chaosland-riff.ogg"
+MADNESS = "audio/madness-riff.ogg"
+TRIAL_CONFIG = """
+[project]
+id = "trials"
+seed = 7
+
+[[raters]]
+id = "r1"
+
+[[raters]]
+id = "r2"
+
+[[raters]]
+id = "r3"
+
+[assignment]
+raters_per_task = 3
+"""
+
+
+def trial_rows() -> list[str]:
+    rows = [TRIAL_HEADER]
+    rows += [
+        f"id-{n},abx,Same?,{RIFF},model-alpha,{MADNESS},model-beta,identify,,"
+        for n in range(1, 5)
+    ]
+    rows.append(
+        "id-long,abx,Same?,audio/feelings-build.ogg,model-gamma,"
+        f"{RIFF},model-alpha,identify,,"
+    )
+    rows.append(f"g1,ab,Gold one,{RIFF},model-alpha,{MADNESS},model-beta,,b,1")
+    rows.append(f"plain,ab,Plain one,{MADNESS},model-beta,{RIFF},model-alpha,,,")
+    return rows
+
+
+@pytest.fixture(scope="module")
+def trial_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
+    root = tmp_path_factory.mktemp("trials") / "project"
+    (root / "audio").mkdir(parents=True)
+    for clip in ("chaosland-riff.ogg", "madness-riff.ogg", "feelings-build.ogg"):
+        shutil.copyfile(EXAMPLE / "audio" / clip, root / "audio" / clip)
+    (root / "earmark.toml").write_text(TRIAL_CONFIG, "utf-8")
+    (root / "tasks.csv").write_text("\n".join(trial_rows()) + "\n", "utf-8")
+    return build(root, root.parent / "out", progress=False)
+
+
+def page_config_of(path: Path) -> dict:
+    text = path.read_text("utf-8")
+    start = text.index('id="earmark-config">') + len('id="earmark-config">')
+    config: dict = json.loads(text[start : text.index("</script>", start)])
+    return config
+
+
+def test_identify_answers_live_only_in_the_record(trial_build: BuildResult) -> None:
+    record = trial_build.record
+    keys = []
+    for rater_id, rater in record["raters"].items():
+        for task_id, entry in rater["tasks"].items():
+            if not task_id.startswith("id-"):
+                assert "x_is" not in entry
+                continue
+            assert entry["x_is"] in ("A", "B")
+            assert entry["labels"]["X"] == entry["labels"][entry["x_is"]]
+            keys.append((rater_id, task_id, entry["x_is"], entry["labels"]["X"]))
+            trial = load_record(trial_build.out)
+            assert trial.identify_key(task_id, rater_id) == entry["x_is"]
+            assert set(trial.clip_ids(task_id, rater_id)) == {"A", "B", "X"}
+    assert len(keys) == 15
+    # Balanced: each rater's answers and each task's X slot split evenly.
+    for rater_id in record["raters"]:
+        answers = [k[2] for k in keys if k[0] == rater_id]
+        assert abs(answers.count("A") - answers.count("B")) <= 1, answers
+    for task_id in {k[1] for k in keys}:
+        slots = [k[3] for k in keys if k[1] == task_id]
+        assert abs(slots.count("a") - slots.count("b")) <= 1, slots
+    assert record["identify"]["seed"]
+    # Rebuilding the same project draws the same key.
+    again = build(
+        Path(record["project"]["root"]),
+        trial_build.out.parent / "again",
+        progress=False,
+    )
+    assert [
+        (r, t, e.get("x_is")) for r, v in again.record["raters"].items()
+        for t, e in v["tasks"].items()
+    ] == [
+        (r, t, e.get("x_is")) for r, v in record["raters"].items()
+        for t, e in v["tasks"].items()
+    ]  # fmt: skip
+
+
+def test_no_bundle_byte_tells_which_clip_x_is(trial_build: BuildResult) -> None:
+    """F12: names, sizes, headers, bytes, config and peaks of A, B and X all agree."""
+    record = trial_build.record
+    sources = {c["source"] for c in record["clips"].values()}
+    secrets = {record["identify"]["seed"]}
+    secrets |= {
+        c["model"] for t in record["tasks"].values() for c in t["clips"].values()
+    }
+    secrets |= {Path(s).name for s in sources} | {Path(s).stem for s in sources}
+    for path in bundle_files(trial_build):
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, (secret, path)
+        for word in (b"gold", b"tolerance", b"baked", b"slot"):
+            assert word not in data, (word, path)
+
+    for rater_id, rater in record["raters"].items():
+        folder = trial_build.out / "bundles" / rater_id
+        for task_id, entry in rater["tasks"].items():
+            if "x_is" not in entry:
+                continue
+            html = folder / entry["page"]
+            config = page_config_of(html)
+            clips = {c["label"]: c for c in config["clips"]}
+            assert list(clips) == ["A", "B", "X"]
+            # The page's clips differ only in label, id and file name.
+            alike = [
+                {k: v for k, v in c.items() if k not in ("label", "clip_id", "src")}
+                for c in clips.values()
+            ]
+            assert alike[0] == alike[1] == alike[2]
+            assert alike[0]["gain_db"] == 0.0 and alike[0]["peaks"]
+            task_clips = record["tasks"][task_id]["clips"].values()
+            originals = {c["clip_id"] for c in task_clips}
+            text = html.read_text("utf-8")
+            assert not [cid for cid in originals if cid in text]
+            files = [folder / c["src"] for c in clips.values()]
+            blobs = [f.read_bytes() for f in files]
+            assert len({len(b) for b in blobs}) == 1
+            assert len({b[:44] for b in blobs}) == 1  # one WAV header for all
+            assert len(set(blobs)) == 3
+            for a, b in ((0, 2), (1, 2)):
+                same = sum(x == y for x, y in zip(blobs[a], blobs[b], strict=True))
+                assert same < len(blobs[a]) * 0.9
+            # Ops can check the key: X decodes to the clip it names, give or take
+            # the dither; the other clip is different music.
+            x, _ = sf.read(files[2], dtype="int16")
+            twin, _ = sf.read(files["AB".index(entry["x_is"])], dtype="int16")
+            other, _ = sf.read(files["BA".index(entry["x_is"])], dtype="int16")
+            assert np.abs(x.astype(int) - twin).max() <= 3
+            assert np.abs(x.astype(int) - other).max() > 1000
+
+
+def test_identify_clips_are_cut_to_one_length(trial_build: BuildResult) -> None:
+    record = trial_build.record
+    entry = record["raters"]["r1"]["tasks"]["id-long"]
+    config = page_config_of(trial_build.out / "bundles" / "r1" / entry["page"])
+    assert {c["duration"] for c in config["clips"]} == {18.0}
+    for cid in entry["clip_ids"].values():
+        assert record["identify"]["files"][cid]["frames"] == 18 * 44100
+
+
+def test_gold_tasks_look_like_the_others(trial_build: BuildResult) -> None:
+    record = trial_build.record
+    assert record["tasks"]["g1"]["gold"] == "b"
+    assert record["tasks"]["g1"]["gold_tolerance"] == 1
+    assert record["tasks"]["plain"]["gold"] == ""
+    loaded = load_record(trial_build.out)
+    for rater_id, rater in record["raters"].items():
+        folder = trial_build.out / "bundles" / rater_id
+        labels = rater["tasks"]["g1"]["labels"]
+        expected = next(label for label, slot in labels.items() if slot == "b")
+        assert loaded.gold("g1", rater_id) == (expected, 1)
+        assert loaded.gold("plain", rater_id) is None
+        gold = page_config_of(folder / rater["tasks"]["g1"]["page"])
+        plain = page_config_of(folder / rater["tasks"]["plain"]["page"])
+
+        def shape(value: object) -> object:
+            if isinstance(value, dict):
+                return {k: shape(v) for k, v in value.items()}
+            if isinstance(value, list):
+                return [shape(v) for v in value]
+            return type(value).__name__
+
+        gold_shape, plain_shape = shape(gold), shape(plain)
+        for config in (gold_shape, plain_shape):
+            assert isinstance(config, dict)
+            for key in ("task", "clips", "prev_href", "next_href"):
+                config.pop(key)
+        assert gold_shape == plain_shape
+        assert shape(gold["task"]) == shape(plain["task"])
+
+
+def test_loudness_is_matched_by_turning_the_louder_clip_down(
+    trial_build: BuildResult,
+) -> None:
+    record = trial_build.record
+    riff, madness = (
+        record["clips"][cid]["loudness_lufs"]
+        for cid in (
+            record["tasks"]["plain"]["clips"]["b"]["clip_id"],
+            record["tasks"]["plain"]["clips"]["a"]["clip_id"],
+        )
+    )
+    assert riff == pytest.approx(-10.26, abs=0.05)
+    entry = record["raters"]["r1"]["tasks"]["plain"]
+    config = page_config_of(trial_build.out / "bundles" / "r1" / entry["page"])
+    gains = {c["label"]: c["gain_db"] for c in config["clips"]}
+    by_slot = {entry["labels"][label]: gain for label, gain in gains.items()}
+    assert max(gains.values()) == 0.0
+    assert by_slot["a"] - by_slot["b"] == pytest.approx(riff - madness, abs=0.011)
+    assert gains == entry["gains_db"]
+
+
+def test_bad_trial_and_gold_columns_are_reported(make_project: MakeProject) -> None:
+    root = make_project(
+        [
+            TRIAL_HEADER + ",clip_x,model_x",
+            f"a1,abx,P,{RIFF},m1,{MADNESS},m2,identify,,,{RIFF},m3",
+            f"a2,abx,P,{RIFF},m1,{MADNESS},m2,guess,,,{RIFF},m3",
+            f"a3,ab,P,{RIFF},m1,{MADNESS},m2,identify,,,,",
+            f"a4,ab,P,{RIFF},m1,{MADNESS},m2,,c,,,",
+            f"a5,abx,P,{RIFF},m1,{MADNESS},m2,identify,a,,,",
+            f"a6,ab,P,{RIFF},m1,{MADNESS},m2,,a,x,,",
+            f"a7,ab,P,{RIFF},m1,{MADNESS},m2,,,2,,",
+        ]
+    )
+    with pytest.raises(ProjectInvalid) as caught:
+        load_project(root, progress=False)
+    found = sorted((p.line, p.field) for p in caught.value.problems)
+    assert found == [
+        (2, "clip_x"),
+        (3, "abx_mode"),
+        (4, "abx_mode"),
+        (5, "gold"),
+        (6, "gold"),
+        (7, "gold_tolerance"),
+        (8, "gold_tolerance"),
+    ]
