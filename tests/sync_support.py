@@ -17,10 +17,21 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 
 
 def run_sync(
-    folder: Path, build: BuildResult, tracker: Path, now: datetime = NOW
+    folder: Path,
+    build: BuildResult,
+    tracker: Path,
+    now: datetime = NOW,
+    *,
+    restore_deleted: bool = False,
 ) -> SyncReport:
     """Sync ``folder`` into the workbook at ``tracker`` as of ``now``."""
-    return sync(folder, build.out, XlsxTracker(tracker), now=now)
+    return sync(
+        folder,
+        build.out,
+        XlsxTracker(tracker),
+        now=now,
+        restore_deleted=restore_deleted,
+    )
 
 
 def read_tab(path: Path, name: str) -> list[dict[str, Any]]:

@@ -203,6 +203,21 @@ def gold_slot(gold: object) -> str | None:
     return text if text in ("a", "b") else None
 
 
+def gold_agrees(expected: str, slot: str | None, strength: int, tolerance: int) -> bool:
+    """Whether an answer for ``slot`` (or "tie") at ``strength`` matches the gold.
+
+    Without tolerance the answer must pick the gold slot (or the tie). With a
+    tolerance of n strength points, a tie gold accepts answers up to strength n
+    either way, and a slot gold accepts answers up to n - 1 points toward the
+    other slot (1: a tie also agrees; 2: also the weakest preference for it).
+    """
+    if expected == "tie":
+        return slot == "tie" or strength <= tolerance
+    # Strength toward the gold slot: positive for it, negative against, 0 a tie.
+    toward = {expected: strength, "tie": 0}.get(slot or "", -strength)
+    return toward >= 1 - tolerance
+
+
 def _gold_answers(
     record: BuildRecord, latest: Mapping[Pair, Latest]
 ) -> dict[str, list[bool]]:
@@ -223,8 +238,13 @@ def _gold_answers(
             continue
         labels = record.raters[rater_id]["tasks"][task_id]["labels"]
         slot = "tie" if answer[0] == "tie" else labels.get(answer[0])
+        tolerance = int(task.get("gold_tolerance") or 0)
         answered.setdefault(rater_id, []).append(
-            (chosen.accepted.submitted, task_id, slot == expected)
+            (
+                chosen.accepted.submitted,
+                task_id,
+                gold_agrees(expected, slot, answer[1], tolerance),
+            )
         )
     return {
         rater: [match for *_, match in sorted(items)]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import openpyxl
 from openpyxl.chart import LineChart, Reference
+from openpyxl.chart.marker import Marker
 from openpyxl.comments import Comment
 from openpyxl.formatting.formatting import ConditionalFormattingList
 from openpyxl.formatting.rule import FormulaRule, Rule
@@ -379,6 +380,8 @@ def _chart(
     chart.set_categories(Reference(sheet, min_col=x, min_row=2, max_row=rows + 1))
     for series in chart.series:
         series.smooth = False
+        # A marker per day, so a single day still shows as a point.
+        series.marker = Marker(symbol="circle", size=5)
     sheet.add_chart(chart, f"{column_letter(width + 1)}2")
     # Printed (and in a PDF export) beside the table on one landscape page.
     sheet.page_setup.orientation = "landscape"
