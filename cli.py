@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from builder.errors import EarmarkError
+
+if TYPE_CHECKING:
+    from tracker.tables import Tracker
 
 log = logging.getLogger("earmark")
 
@@ -21,9 +25,12 @@ Example:
   python cli.py build examples/pilot --out build/demo
 """
 EPILOG_SYNC = """\b
-Example:
+Examples:
   python cli.py sync examples/pilot/submissions --build build/demo \\
       --tracker build/demo/tracker.xlsx
+  python cli.py sync examples/pilot/submissions --build build/demo \\
+      --sheet https://docs.google.com/spreadsheets/d/KEY/edit \\
+      --credentials service-account.json
 """
 EPILOG_REPORT = """\b
 Example:
@@ -140,8 +147,23 @@ def build(
     "--tracker",
     "-t",
     type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
+    default=None,
     help="The .xlsx workbook leads open; created if missing.",
+)
+@click.option(
+    "--sheet",
+    "-s",
+    metavar="KEY_OR_URL",
+    default=None,
+    help="Sync a Google Sheet instead of a workbook: its key or URL. Share it with "
+    "the service account (as editor) first.",
+)
+@click.option(
+    "--credentials",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Service account key (JSON) for --sheet [default: "
+    "$GOOGLE_APPLICATION_CREDENTIALS].",
 )
 @click.option(
     "--strict", is_flag=True, help="Exit with an error if any file was rejected."
@@ -155,7 +177,9 @@ def build(
 def sync(
     submissions: Path,
     build_dir: Path,
-    tracker: Path,
+    tracker: Path | None,
+    sheet: str | None,
+    credentials: Path | None,
     strict: bool,
     restore_deleted: bool,
 ) -> None:
@@ -171,11 +195,14 @@ def sync(
     Shapes and pictures drawn on the workbook are dropped when sync saves it
     (openpyxl cannot read them back); formulas, formats, comments, charts and
     filters are kept. Close the workbook in Excel or LibreOffice before a sync.
+
+    With --sheet, the same tabs go to a Google Sheet: a sync that changes nothing
+    makes two read requests, one that changes something about six, whatever the
+    number of rows (see "The tracker" in the README for quotas and the lease).
     """
     from tracker.sync import sync as run_sync
-    from tracker.xlsx import XlsxTracker
 
-    backend = XlsxTracker(tracker)
+    backend = _sync_target(tracker, sheet, credentials)
     report = run_sync(submissions, build_dir, backend, restore_deleted=restore_deleted)
     click.echo(report.summary(backend.location))
     if strict and report.rejected:
@@ -218,6 +245,29 @@ def report(tracker: Path, out: Path) -> None:
         f"report: {board.days} day(s), {len(board.raters)} rater(s), "
         f"{len(board.anomalies)} anomaly(ies) -> {out}"
     )
+
+
+def _sync_target(
+    tracker: Path | None, sheet: str | None, credentials: Path | None
+) -> Tracker:
+    """The workbook (--tracker) or Google Sheet (--sheet) a sync writes."""
+    if tracker is not None and sheet is not None:
+        raise click.UsageError(
+            "use either --tracker (a workbook) or --sheet (a Google Sheet), not both"
+        )
+    if sheet is not None:
+        from tracker.sheets import SheetsTracker
+
+        return SheetsTracker.open(sheet, credentials)
+    if tracker is None:
+        raise click.UsageError(
+            "say where the tracker is: --tracker tracker.xlsx or --sheet KEY_OR_URL"
+        )
+    if credentials is not None:
+        raise click.UsageError("--credentials goes with --sheet")
+    from tracker.xlsx import XlsxTracker
+
+    return XlsxTracker(tracker)
 
 
 def run() -> None:

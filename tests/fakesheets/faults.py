@@ -79,6 +79,7 @@ class Fault:
     apply: bool = False
     method: str | None = None
     path: re.Pattern[str] | None = None
+    after: int = 0  # matching requests let through before the first shot
 
     def matches(self, method: str, path: str) -> bool:
         """True when this fault is aimed at the request."""
@@ -102,7 +103,8 @@ class Faults:
     Every method takes optional ``method`` ("GET", "POST"...) and ``path`` (a
     regular expression searched in the decoded request path, such as
     ``r":batchUpdate$"`` or ``"/values/"``) to aim at particular requests.
-    Faults fire in the order they were added.
+    Faults fire in the order they were added; ``after`` lets that many matching
+    requests through first (to fail, say, the second value write of a sync).
     """
 
     def __init__(self) -> None:
@@ -117,9 +119,14 @@ class Faults:
         *,
         method: str | None = None,
         path: str | None = None,
+        after: int = 0,
     ) -> None:
         """Answer the next ``n`` matching requests with ``status`` (not applied)."""
-        self._add(Fault("status", n, status=status, method=method, path=_re(path)))
+        self._add(
+            Fault(
+                "status", n, status=status, method=method, path=_re(path), after=after
+            )
+        )
 
     def timeout_next(
         self,
@@ -129,6 +136,7 @@ class Faults:
         apply: bool = False,
         method: str | None = None,
         path: str | None = None,
+        after: int = 0,
     ) -> None:
         """Hold the next ``n`` matching requests for ``seconds``.
 
@@ -139,15 +147,26 @@ class Faults:
         """
         self._add(
             Fault(
-                "stall", n, seconds=seconds, apply=apply, method=method, path=_re(path)
+                "stall",
+                n,
+                seconds=seconds,
+                apply=apply,
+                method=method,
+                path=_re(path),
+                after=after,
             )
         )
 
     def drop_next(
-        self, n: int = 1, *, method: str | None = None, path: str | None = None
+        self,
+        n: int = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        after: int = 0,
     ) -> None:
         """Close the connection of the next ``n`` matching requests, unanswered."""
-        self._add(Fault("drop", n, method=method, path=_re(path)))
+        self._add(Fault("drop", n, method=method, path=_re(path), after=after))
 
     def fail_after_apply_next(
         self,
@@ -156,12 +175,22 @@ class Faults:
         *,
         method: str | None = None,
         path: str | None = None,
+        after: int = 0,
     ) -> None:
         """Apply the next ``n`` matching requests, then answer ``status``.
 
         Simulates a sync interrupted after the server committed the write.
         """
-        self._add(Fault("after_apply", n, status=status, method=method, path=_re(path)))
+        self._add(
+            Fault(
+                "after_apply",
+                n,
+                status=status,
+                method=method,
+                path=_re(path),
+                after=after,
+            )
+        )
 
     def clear(self) -> None:
         """Forget every fault not fired yet."""
@@ -179,6 +208,9 @@ class Faults:
         with self._lock:
             for fault in self._queue:
                 if fault.remaining > 0 and fault.matches(method, path):
+                    if fault.after > 0:
+                        fault.after -= 1
+                        continue
                     fault.remaining -= 1
                     if fault.remaining == 0:
                         self._queue.remove(fault)
