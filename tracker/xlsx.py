@@ -58,6 +58,7 @@ OUR_FORMULA = re.compile(
     r'^(?:\$[A-Z]{1,3}2="(?:[^"]|"")*"|AND\(ISNUMBER\(\$[A-Z]{1,3}2\),'
     r"\$[A-Z]{1,3}2>-?[0-9.e+-]+\))$"
 )
+OUR_AREA = re.compile(rf"^A2:[A-Z]{{1,3}}{LAST_ROW}$")
 CHART_SIZE_CM = (20.0, 9.0)
 # Files spreadsheet programs keep beside a workbook they have open.
 OPEN_MARKERS = (".~lock.{name}#", "~${name}")
@@ -325,8 +326,8 @@ def _highlights(
     kept = ConditionalFormattingList()
     for formatting in sheet.conditional_formatting:
         for rule in formatting.rules:
-            if not _ours(rule):
-                kept.add(formatting.sqref, rule)
+            if not _ours(str(formatting.sqref), rule):
+                kept.add(str(formatting.sqref), rule)
     sheet.conditional_formatting = kept
     area = f"A2:{column_letter(width - 1)}{LAST_ROW}"
     for highlight in highlights:
@@ -344,10 +345,12 @@ def _highlights(
         kept.add(area, FormulaRule(formula=[formula], fill=fill))
 
 
-def _ours(rule: Rule) -> bool:
+def _ours(area: str, rule: Rule) -> bool:
+    """Whether a rule is one this module made: our formula over the whole table."""
     formulas = list(rule.formula or ())
     return (
         rule.type == "expression"
+        and bool(OUR_AREA.match(area))
         and len(formulas) == 1
         and bool(OUR_FORMULA.match(formulas[0]))
     )
