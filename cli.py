@@ -33,8 +33,9 @@ Examples:
       --credentials service-account.json
 """
 EPILOG_REPORT = """\b
-Example:
+Examples:
   python cli.py report --tracker build/demo/tracker.xlsx --out build/demo/dashboard.html
+  python cli.py report --sheet KEY_OR_URL --out dashboard.html
 """
 
 
@@ -218,8 +219,22 @@ def sync(
     "--tracker",
     "-t",
     type=click.Path(path_type=Path, dir_okay=False),
-    required=True,
+    default=None,
     help="The .xlsx workbook sync writes.",
+)
+@click.option(
+    "--sheet",
+    "-s",
+    metavar="KEY_OR_URL",
+    default=None,
+    help="Read a Google Sheet instead of a workbook: its key or URL.",
+)
+@click.option(
+    "--credentials",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Service account key (JSON) for --sheet [default: "
+    "$GOOGLE_APPLICATION_CREDENTIALS].",
 )
 @click.option(
     "--out",
@@ -229,18 +244,19 @@ def sync(
     show_default=True,
     help="The HTML file to write (replaced if it exists).",
 )
-def report(tracker: Path, out: Path) -> None:
+def report(
+    tracker: Path | None, sheet: str | None, credentials: Path | None, out: Path
+) -> None:
     """Write a static HTML dashboard from the tracker: burn-down, raters, anomalies.
 
     The page is one file with no script and nothing to fetch: open it from disk or
     mail it. It shows what the tracker's tabs hold, so run sync first.
     """
     from tracker.dashboard import write_dashboard
-    from tracker.xlsx import XlsxTracker
 
-    if not tracker.is_file():
+    if tracker is not None and not tracker.is_file():
         raise EarmarkError(f"Tracker {tracker} does not exist; run sync first")
-    board = write_dashboard(XlsxTracker(tracker), out)
+    board = write_dashboard(_sync_target(tracker, sheet, credentials), out)
     click.echo(
         f"report: {board.days} day(s), {len(board.raters)} rater(s), "
         f"{len(board.anomalies)} anomaly(ies) -> {out}"
@@ -250,7 +266,7 @@ def report(tracker: Path, out: Path) -> None:
 def _sync_target(
     tracker: Path | None, sheet: str | None, credentials: Path | None
 ) -> Tracker:
-    """The workbook (--tracker) or Google Sheet (--sheet) a sync writes."""
+    """The workbook (--tracker) or Google Sheet (--sheet) to sync or report on."""
     if tracker is not None and sheet is not None:
         raise click.UsageError(
             "use either --tracker (a workbook) or --sheet (a Google Sheet), not both"
