@@ -10,12 +10,22 @@
  *   audio-<L>, play-<L>, seek-<L>     per clip label L (A, B, X): media element,
  *   time-<L>, coverage-<L>            play/pause button, range input, "m:ss / m:ss",
  *   player-message-<L>                "Heard 42%", message when a clip cannot play
- *     Pressing play-B while A plays pauses A and starts B at A's position (a switch).
+ *     Pressing play-B while A plays fades A out, pauses it and starts B at A's
+ *     position with a fade in (a switch). Keys (not while typing in a text field):
+ *     1/2/3 select A/B/X (a switch while playing), Space plays or pauses the
+ *     selected clip (on a button, box or radio Space keeps its own meaning),
+ *     ArrowLeft/ArrowRight seek 5 s, L marks a loop start, then its end, then
+ *     clears it. player-<L> carries class is-current when selected; gain-<L>
+ *     shows the loudness-matching gain; audio.volume is that gain (10^(dB/20)).
  *     Listening counts at any playbackRate: set audio.playbackRate = 16 to hurry.
- *   Preference answers: radios input[name="<item>"][value="A3".."0".."B3"]; ratings
+ *   Loop: loop-toggle (same as L), loop-clear, loop-state (data-start,
+ *     data-end in seconds once set; data-pending while only the start is set).
+ *   Preference answers: radios input[name="<item>"][value="A3".."0".."B3"]; an
+ *     identify trial has input[name="x_is"][value="A"|"B"] instead; ratings
  *     input[name="<item>.<L>"][value="4"|"na"] per clip, input[name="<item>"] when not
  *     per clip; textarea[name="<item>"]; checkboxes input[name="<item>"][value=...]
- *     for tags; input[name="<item>"] (a checkbox) for confirm.
+ *     for tags; input[name="<item>"] (a checkbox) for confirm; the elements
+ *     checklist input[name="<item>.<L>"][value=<element>] per clip.
  *   Caption: textarea caption, word-count (data-in-range="true"|"false"),
  *     add-callout (or Alt+C) adds at the playhead, callout-message shows a refusal;
  *     each li callout (data-start in seconds) holds callout-seek, callout-start
@@ -23,7 +33,9 @@
  *     callout-instruments and callout-vibes (type a tag, press Enter), callout-remove.
  *     Summary: input[name="summary.<id>"][value=...] (checkbox or radio),
  *     summary-<id>-other (type, press Enter) for free entry.
- *   anomaly-<kind> (checkbox), anomaly-note-<kind> (textarea, shown once ticked).
+ *   anomaly-<kind> (checkbox), anomaly-note-<kind> (textarea, shown once ticked);
+ *   recycle (checkbox: the task cannot be judged; then only a described anomaly
+ *   is required).
  *   blockers (what is still needed), download, show-json, json-panel, json-text,
  *   copy-json; save-state ("Saved hh:mm:ss"), storage-banner, notice.
  *   Index: task-row[data-task=<id>] > state (data-state = new|opened|draft|
@@ -40,7 +52,7 @@
   /**
    * @typedef {{value: string, label: string}} Option
    * @typedef {{label: string, clip_id: string, src: string, duration: number,
-   *   peaks: number[]}} ClipConfig
+   *   peaks: number[], gain_db: number}} ClipConfig
    * @typedef {{id: string, type: string, label: string, required: boolean,
    *   per_clip: boolean, min_words: number}} RubricItem
    * @typedef {{id: string, label: string, type: string,
@@ -52,15 +64,17 @@
    * @typedef {{
    *   project: {id: string, title: string}, build_id: string, bundle_id: string,
    *   rater: {id: string, name: string},
-   *   task: {id: string, kind: string, prompt: string, elements: string[],
-   *     number: number, count: number},
+   *   task: {id: string, kind: string, abx_mode: string | null, prompt: string,
+   *     elements: string[], number: number, count: number},
    *   clips: ClipConfig[], rubric: RubricItem[], captions: CaptionConfig | null,
-   *   listening: {min_coverage: number}, anomaly_kinds: Option[],
+   *   listening: {min_coverage: number, loudness_match: boolean},
+   *   anomaly_kinds: Option[],
    *   storage_key: string, download_name: string}} TaskConfig
    * @typedef {{project: {id: string, title: string}, bundle_id: string,
    *   tasks: IndexTask[]}} IndexConfig
    * @typedef {{type: string, label?: string, at: number, t: number,
-   *   from?: string}} LedgerEvent
+   *   from?: string, from_at?: number, start?: number, end?: number}} LedgerEvent
+   * @typedef {{start: number, end: number}} Loop
    * @typedef {{note: string, flagged_at: string}} Flag
    * @typedef {{key: number, start: number, section: string, notes: string,
    *   instruments: string[], vibes: string[], node: HTMLElement | null}} Callout
@@ -77,6 +91,13 @@
   const PLAUSIBLE_SLACK_S = 0.3;
   const ACTIVE_WINDOW_MS = 60000;
   const LEDGER_SAVE_DELAY_MS = 1500;
+  // A switch fades the playing clip out and the next one in over this long: a hard
+  // cut between two waveforms clicks. Volume ramps, because a Web Audio gain node
+  // fed by a file:// <audio> outputs silence in Chromium.
+  const FADE_MS = 25;
+  const FADE_TICK_MS = 4;
+  const SEEK_STEP_S = 5;
+  const MIN_LOOP_S = 0.2;
   const MEDIA_TYPES = {
     ogg: "audio/ogg",
     oga: "audio/ogg",
@@ -444,6 +465,9 @@
    * @property {boolean} quietSeek the next seek is part of a switch
    * @property {boolean} dragging
    * @property {number} resume position to restore once metadata is known
+   * @property {number} gain loudness-matching volume, 0..1
+   * @property {number} fadeTimer interval id of a running volume ramp
+   * @property {HTMLElement} root the player section
    */
 
   /** @type {TaskConfig} */
@@ -454,6 +478,13 @@
   let tracks = [];
   /** @type {Track | null} */
   let lastUsed = null;
+  /** @type {Loop | null} */
+  let loop = null;
+  /** @type {number | null} loop start marked, end not yet */
+  let loopStart = null;
+  /** @type {{to: Track} | null} a switch waiting for the fade-out to finish */
+  let pendingSwitch = null;
+  let recycle = false;
   /** @type {LedgerEvent[]} */
   let events = [];
   let eventsDropped = 0;
@@ -515,6 +546,8 @@
       active_seconds: round(activeSeconds, 1),
       answers: collectAnswers(),
       flags: flags,
+      recycle: recycle,
+      loop: loop,
       ledger: {
         clips: Object.fromEntries(
           tracks.map((t) => [
@@ -590,8 +623,9 @@
    * @param {string} type
    * @param {Track} track
    * @param {string} [from] the label switched away from
+   * @param {{from_at?: number, start?: number, end?: number}} [extra]
    */
-  function record(type, track, from) {
+  function record(type, track, from, extra) {
     const at = round(track.audio.currentTime, 3);
     const t = Math.max(0, Date.now() - startedMs);
     const previous = events[events.length - 1];
@@ -611,6 +645,7 @@
     /** @type {LedgerEvent} */
     const event = { type: type, label: track.label, at: at, t: t };
     if (from) event.from = from;
+    if (extra) Object.assign(event, extra);
     events.push(event);
     if (events.length > EVENT_CAP) {
       eventsDropped += events.length - EVENT_CAP;
@@ -746,44 +781,150 @@
   // ---- task page: players -----------------------------------------------------
 
   /**
+   * Ramp a clip's volume to ``to`` over FADE_MS, then call ``done``.
+   * @param {Track} track
+   * @param {number} to
+   * @param {() => void} [done]
+   */
+  function ramp(track, to, done) {
+    window.clearInterval(track.fadeTimer);
+    const audio = track.audio;
+    const from = audio.volume;
+    const started = performance.now();
+    const tick = () => {
+      const share = Math.min(1, (performance.now() - started) / FADE_MS);
+      audio.volume = Math.max(0, Math.min(1, from + (to - from) * share));
+      if (share < 1) return false;
+      window.clearInterval(track.fadeTimer);
+      track.fadeTimer = 0;
+      if (done) done();
+      return true;
+    };
+    if (!tick()) track.fadeTimer = window.setInterval(tick, FADE_TICK_MS);
+  }
+
+  /** @returns {Track} the selected clip: the last one used */
+  function current() {
+    return lastUsed || tracks[0];
+  }
+
+  /**
+   * Where ``track`` should start to continue from ``position``: the same moment,
+   * or its start when that moment is past its end.
+   * @param {Track} track
+   * @param {number} position
+   */
+  function continueAt(track, position) {
+    const end = durationOf(track);
+    return Number.isFinite(position) && (!Number.isFinite(end) || position < end)
+      ? position
+      : 0;
+  }
+
+  /** @param {Track} track @param {number} target move without a seek event */
+  function align(track, target) {
+    if (Math.abs(track.audio.currentTime - target) > 0.001) {
+      track.quietSeek = true;
+      track.audio.currentTime = target;
+    }
+  }
+
+  /** @param {Track} track mark the selected clip on the page */
+  function markCurrent(track) {
+    lastUsed = track;
+    for (const other of tracks) other.root.classList.toggle("is-current", other === track);
+  }
+
+  /**
    * Start or pause a clip. Starting one while another plays is a switch: the
-   * other pauses and this one starts at the same moment.
+   * other fades out and pauses, and this one starts at that moment, fading in.
    * @param {Track} track
    */
   function press(track) {
     markInteraction();
-    lastUsed = track;
+    markCurrent(track);
     if (!track.playable) return;
     const audio = track.audio;
+    if (pendingSwitch) {
+      // A switch is fading out: this press only changes where it lands.
+      pendingSwitch.to = track;
+      return;
+    }
     if (!audio.paused) {
       audio.pause();
       return;
     }
     const other = tracks.find((t) => t !== track && !t.audio.paused);
-    if (other) {
+    if (!other) {
+      start(track);
+      return;
+    }
+    pendingSwitch = { to: track };
+    ramp(other, 0, () => {
+      const target = pendingSwitch ? pendingSwitch.to : track;
+      pendingSwitch = null;
       const position = other.audio.currentTime;
       other.audio.pause();
-      const end = durationOf(track);
-      const target =
-        Number.isFinite(position) && (!Number.isFinite(end) || position < end)
-          ? position
-          : 0;
-      if (Math.abs(audio.currentTime - target) > 0.01) {
-        track.quietSeek = true;
-        audio.currentTime = target;
+      other.audio.volume = other.gain;
+      if (target === other || !target.playable) {
+        start(other);
+        return;
       }
-      record("switch", track, other.label);
-    }
+      const at = continueAt(target, position);
+      align(target, at);
+      record("switch", target, other.label, { from_at: round(position, 3) });
+      start(target);
+    });
+  }
+
+  /**
+   * Play a clip from where it stands, fading in to its matched level.
+   * @param {Track} track
+   */
+  function start(track) {
+    const audio = track.audio;
     showTrackMessage(track, "");
+    window.clearInterval(track.fadeTimer);
+    audio.volume = 0;
     /** @type {Promise<void> | undefined} */
     let started;
     try {
       started = audio.play();
     } catch (error) {
+      audio.volume = track.gain;
       refused(track, error);
       return;
     }
-    if (started) started.catch((error) => refused(track, error));
+    if (started) {
+      started.then(
+        () => ramp(track, track.gain),
+        (error) => {
+          audio.volume = track.gain;
+          refused(track, error);
+        },
+      );
+    } else {
+      ramp(track, track.gain);
+    }
+  }
+
+  /**
+   * Select a clip by key: while one plays this is a switch; otherwise the
+   * selected clip moves to the same moment, ready for Space.
+   * @param {Track} track
+   */
+  function select(track) {
+    if (tracks.some((t) => !t.audio.paused) || pendingSwitch) {
+      if (track.audio.paused || pendingSwitch) press(track);
+      return;
+    }
+    const previous = current();
+    markInteraction();
+    markCurrent(track);
+    if (previous !== track && track.playable) {
+      align(track, continueAt(track, previous.audio.currentTime));
+      paintTrack(track);
+    }
   }
 
   /**
@@ -873,6 +1014,7 @@
         heard: style.getPropertyValue("--wave-heard").trim() || "#3d5fd9",
         head: style.getPropertyValue("--wave-head").trim() || "#d9480f",
         mark: style.getPropertyValue("--wave-mark").trim() || "#0c8599",
+        loop: style.getPropertyValue("--wave-loop").trim() || "rgba(12,133,153,0.18)",
       };
     }
     context.setTransform(ratio, 0, 0, ratio, 0, 0);
@@ -895,6 +1037,14 @@
       const barHeight = Math.max(2, Math.min(1, peak) * (height - 6));
       context.fillStyle = heard ? waveColors.heard : waveColors.base;
       context.fillRect(i * 3, (height - barHeight) / 2, 2, barHeight);
+    }
+    if (Number.isFinite(end) && end > 0 && (loop || loopStart !== null)) {
+      const from = loop ? loop.start : /** @type {number} */ (loopStart);
+      const to = loop ? loop.end : from;
+      context.fillStyle = waveColors.loop;
+      const left = Math.round((Math.min(from, end) / end) * (width - 2));
+      const right = Math.round((Math.min(to, end) / end) * (width - 2));
+      context.fillRect(left, 0, Math.max(2, right - left + 2), height);
     }
     if (Number.isFinite(end) && end > 0) {
       for (const mark of trackMarks(track)) {
@@ -925,6 +1075,7 @@
     animating = true;
     const frame = () => {
       const playing = tracks.filter((t) => !t.audio.paused);
+      playing.forEach(keepInLoop);
       playing.forEach(paintTrack);
       if (playing.length) {
         window.requestAnimationFrame(frame);
@@ -933,6 +1084,186 @@
       }
     };
     window.requestAnimationFrame(frame);
+  }
+
+  /** @param {Track} track @returns {string} the matching gain, for the page */
+  function gainLabel(track) {
+    if (config.task.kind === "caption") return "";
+    if (!config.listening.loudness_match) return "Level as recorded";
+    const db = finiteOr(track.clip.gain_db, 0);
+    return db < -0.05
+      ? "Level " + db.toFixed(1) + " dB (loudness matched)"
+      : "Level 0 dB (loudness matched)";
+  }
+
+  /**
+   * Click or drag on the waveform seeks to the point under the pointer, measured
+   * on the drawn waveform (the invisible range input over it has its own inset).
+   * @param {Track} track
+   */
+  function bindWaveSeek(track) {
+    const seek = track.seek;
+    /** @param {PointerEvent} event */
+    const to = (event) => {
+      const box = track.canvas.getBoundingClientRect();
+      const end = durationOf(track);
+      if (!box.width || !Number.isFinite(end) || !track.playable) return;
+      const share = Math.max(0, Math.min(1, (event.clientX - box.left) / box.width));
+      track.audio.currentTime = share * end;
+      paintTrack(track);
+    };
+    seek.addEventListener("pointerdown", (event) => {
+      if (event.button !== 0 || seek.disabled) return;
+      // Cancelling keeps the range input from jumping to its own idea of the point.
+      event.preventDefault();
+      markInteraction();
+      markCurrent(track);
+      seek.focus();
+      track.dragging = true;
+      seek.setPointerCapture(event.pointerId);
+      to(event);
+    });
+    seek.addEventListener("pointermove", (event) => {
+      if (track.dragging && seek.hasPointerCapture(event.pointerId)) to(event);
+    });
+    const release = () => {
+      track.dragging = false;
+      paintTrack(track);
+    };
+    seek.addEventListener("pointerup", release);
+    seek.addEventListener("pointercancel", release);
+  }
+
+  /**
+   * At the loop's end, go back to its start (the heard part is counted first).
+   * @param {Track} track
+   */
+  function keepInLoop(track) {
+    if (!loop || track.audio.paused || track.audio.seeking) return;
+    const position = track.audio.currentTime;
+    if (!(position >= loop.end)) return;
+    step(track);
+    record("loop", track, undefined, { start: loop.start, end: loop.end });
+    align(track, loop.start);
+  }
+
+  /** L: mark the loop start at the playhead, then its end; a third press clears. */
+  function toggleLoop() {
+    const track = current();
+    if (!track) return;
+    markInteraction();
+    const position = round(track.audio.currentTime, 3);
+    if (loop) {
+      loop = null;
+      loopStart = null;
+      record("loop_clear", track);
+    } else if (loopStart === null) {
+      loopStart = position;
+      record("loop_start", track);
+    } else {
+      const low = Math.min(loopStart, position);
+      const high = Math.max(loopStart, position);
+      if (high - low < MIN_LOOP_S) {
+        notify("A loop needs at least " + MIN_LOOP_S + " s: move on, then press L.");
+        return;
+      }
+      loop = { start: low, end: high };
+      loopStart = null;
+      record("loop_set", track, undefined, { start: low, end: high });
+      for (const other of tracks) if (!other.audio.paused) keepInLoop(other);
+    }
+    paintLoop();
+    saveSoon();
+  }
+
+  function clearLoop() {
+    if (loop || loopStart !== null) {
+      if (!loop) loopStart = null;
+      else toggleLoop();
+    }
+    paintLoop();
+  }
+
+  /** Show the loop state and redraw the waveforms with the region shaded. */
+  function paintLoop() {
+    const box = document.querySelector('[data-testid="loop-state"]');
+    if (box instanceof HTMLElement) {
+      delete box.dataset.start;
+      delete box.dataset.end;
+      delete box.dataset.pending;
+      if (loop) {
+        box.textContent =
+          "Looping " + clockTenths(loop.start) + "–" + clockTenths(loop.end);
+        box.dataset.start = String(loop.start);
+        box.dataset.end = String(loop.end);
+      } else if (loopStart !== null) {
+        box.textContent =
+          "Loop from " + clockTenths(loopStart) + ": press L again at its end";
+        box.dataset.pending = String(loopStart);
+      } else {
+        box.textContent = "No loop";
+      }
+    }
+    const clear = document.querySelector('[data-testid="loop-clear"]');
+    if (clear instanceof HTMLButtonElement)
+      clear.disabled = !loop && loopStart === null;
+    tracks.forEach(drawWave);
+  }
+
+  /** @param {EventTarget | null} node @returns {boolean} typing goes there */
+  function isTextEntry(node) {
+    if (node instanceof HTMLTextAreaElement || node instanceof HTMLSelectElement)
+      return true;
+    if (node instanceof HTMLElement && node.isContentEditable) return true;
+    return (
+      node instanceof HTMLInputElement &&
+      !["checkbox", "radio", "range", "button", "submit", "reset"].includes(node.type)
+    );
+  }
+
+  /** @param {EventTarget | null} node @returns {boolean} Space or arrows act there */
+  function ownsKeys(node) {
+    return (
+      node instanceof HTMLInputElement ||
+      node instanceof HTMLButtonElement ||
+      node instanceof HTMLAnchorElement ||
+      (node instanceof HTMLElement && node.tagName === "SUMMARY")
+    );
+  }
+
+  /** Player keys: 1/2/3 select, Space plays, arrows seek, L loops. */
+  function bindPlayerKeys() {
+    document.addEventListener("keydown", (event) => {
+      if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented)
+        return;
+      const target = event.target;
+      if (isTextEntry(target)) return;
+      const index = ["1", "2", "3"].indexOf(event.key);
+      if (index >= 0) {
+        if (index < tracks.length) {
+          event.preventDefault();
+          select(tracks[index]);
+        }
+        return;
+      }
+      if ((event.key === "l" || event.key === "L") && hasLoopControls()) {
+        event.preventDefault();
+        toggleLoop();
+        return;
+      }
+      if (ownsKeys(target)) return;
+      if (event.key === " ") {
+        event.preventDefault();
+        press(current());
+      } else if (event.key === "ArrowLeft" || event.key === "ArrowRight") {
+        event.preventDefault();
+        nudge(event.key === "ArrowLeft" ? -SEEK_STEP_S : SEEK_STEP_S);
+      }
+    });
+  }
+
+  function hasLoopControls() {
+    return Boolean(document.querySelector('[data-testid="loop-toggle"]'));
   }
 
   /**
@@ -977,7 +1308,15 @@
       quietSeek: false,
       dragging: false,
       resume: Math.max(0, finiteOr(saved.position, 0)),
+      gain: config.listening.loudness_match
+        ? Math.min(1, Math.pow(10, finiteOr(clip.gain_db, 0) / 20))
+        : 1,
+      fadeTimer: 0,
+      root: root,
     };
+    audio.volume = track.gain;
+    const gainText = root.querySelector('[data-testid="gain-' + clip.label + '"]');
+    if (gainText instanceof HTMLElement) gainText.textContent = gainLabel(track);
     const goal = root.querySelector(".heard-goal");
     if (goal instanceof HTMLElement)
       goal.style.left = config.listening.min_coverage * 100 + "%";
@@ -1005,6 +1344,7 @@
     });
     audio.addEventListener("timeupdate", () => {
       step(track);
+      keepInLoop(track);
       paintTrack(track);
       refreshGate();
     });
@@ -1026,6 +1366,12 @@
       track.running = false;
       track.last = null;
       record("ended", track);
+      if (loop && track.playable) {
+        // The loop reaches the end of the clip: go round again.
+        record("loop", track, undefined, { start: loop.start, end: loop.end });
+        align(track, loop.start);
+        start(track);
+      }
       paintTrack(track);
       refreshGate();
       saveNow();
@@ -1066,10 +1412,11 @@
     });
 
     button.addEventListener("click", () => press(track));
+    bindWaveSeek(track);
     seek.addEventListener("input", () => {
       markInteraction();
       track.dragging = true;
-      lastUsed = track;
+      markCurrent(track);
       const target = Number(seek.value);
       if (Number.isFinite(target)) audio.currentTime = target;
     });
@@ -1091,7 +1438,7 @@
       const by = steps[/** @type {keyof typeof steps} */ (event.key)];
       if (!by) return;
       event.preventDefault();
-      lastUsed = track;
+      markCurrent(track);
       nudge(by);
     });
 
@@ -1155,9 +1502,9 @@
     /** @type {Record<string, () => void>} */
     const keys = Object.assign(
       {
-        KeyP: () => press(lastUsed || tracks[0]),
-        KeyJ: () => nudge(-5),
-        KeyL: () => nudge(5),
+        KeyP: () => press(current()),
+        KeyJ: () => nudge(-SEEK_STEP_S),
+        KeyL: () => nudge(SEEK_STEP_S),
       },
       extra,
     );
@@ -1171,16 +1518,43 @@
     });
   }
 
-  /** @param {number} seconds move the last used clip's playhead */
+  /** @param {number} seconds move the selected clip's playhead */
   function nudge(seconds) {
-    const track = lastUsed || tracks[0];
+    const track = current();
     if (!track || !track.playable) return;
     const end = durationOf(track);
     const target = Math.max(0, track.audio.currentTime + seconds);
     track.audio.currentTime = Number.isFinite(end) ? Math.min(target, end) : target;
   }
 
+  /** @param {Record<string, any> | null} saved the draft's loop */
+  function bindLoop(saved) {
+    const toggle = document.querySelector('[data-testid="loop-toggle"]');
+    const clear = document.querySelector('[data-testid="loop-clear"]');
+    if (!(toggle instanceof HTMLButtonElement)) return;
+    if (saved) {
+      const low = finiteOr(saved.start, NaN);
+      const high = finiteOr(saved.end, NaN);
+      if (high - low >= MIN_LOOP_S) loop = { start: low, end: high };
+    }
+    toggle.addEventListener("click", toggleLoop);
+    if (clear instanceof HTMLButtonElement) clear.addEventListener("click", clearLoop);
+    paintLoop();
+  }
+
   // ---- task page: anomalies ---------------------------------------------------
+
+  /** @param {boolean} saved whether the draft asked to recycle the task */
+  function bindRecycle(saved) {
+    const box = document.querySelector('[data-testid="recycle"]');
+    if (!(box instanceof HTMLInputElement)) return;
+    recycle = saved;
+    box.checked = saved;
+    box.addEventListener("change", () => {
+      recycle = box.checked;
+      changed();
+    });
+  }
 
   /** @param {Record<string, any>} saved flags from the draft */
   function bindAnomalies(saved) {
@@ -1286,8 +1660,12 @@
       const answers = {};
       for (const item of config.rubric) {
         const root = box(item);
-        if (item.type === "preference") {
+        if (item.type === "preference" || item.type === "identify") {
           answers[item.id] = checkedValue(root, item.id);
+        } else if (item.type === "elements") {
+          answers[item.id] = Object.fromEntries(
+            rated.map((label) => [label, checkedValues(root, item.id + "." + label)]),
+          );
         } else if (item.type === "rating" && item.per_clip) {
           answers[item.id] = Object.fromEntries(
             rated.map((label) => [
@@ -1316,6 +1694,8 @@
       for (const item of config.rubric) {
         const value = answers[item.id];
         const name = "“" + item.label + "”";
+        // An unticked element means the clip misses it: nothing to require.
+        if (item.type === "elements") continue;
         if (item.type === "text") {
           const need = item.required ? Math.max(1, item.min_words) : 0;
           const words = countWords(value);
@@ -1351,7 +1731,14 @@
       if (item.type === "rating" && item.per_clip && isObject(value)) {
         for (const label of rated)
           setChecked(root, item.id + "." + label, value[label] ?? null);
-      } else if (item.type === "preference" || item.type === "rating") {
+      } else if (item.type === "elements" && isObject(value)) {
+        for (const label of rated)
+          setCheckedValues(root, item.id + "." + label, stringList(value[label]));
+      } else if (
+        item.type === "preference" ||
+        item.type === "rating" ||
+        item.type === "identify"
+      ) {
         setChecked(root, item.id, value ?? null);
       } else if (item.type === "text" && typeof value === "string") {
         const area = root.querySelector("textarea");
@@ -1829,6 +2216,13 @@
 
   /** @returns {string[]} what still stands between the analyst and a download */
   function blockers() {
+    if (recycle) {
+      // A task sent back needs no answers, only the reason.
+      const described = anomalyList().some((a) => a.note.trim());
+      return described
+        ? []
+        : ["To recycle the task, tick a problem above and describe it"];
+    }
     const goal = config.listening.min_coverage;
     /** @type {string[]} */
     const problems = [];
@@ -1931,10 +2325,19 @@
         ),
         events: events,
         events_dropped: eventsDropped,
+        loudness_matched: config.listening.loudness_match,
+        gains: Object.fromEntries(
+          tracks.map((t) => [
+            t.label,
+            config.listening.loudness_match ? round(finiteOr(t.clip.gain_db, 0), 2) : 0,
+          ]),
+        ),
+        loop: loop ? { start: loop.start, end: loop.end } : null,
       },
       browser: browserInfo(now),
       answers: collectAnswers(),
       anomalies: anomalyList(),
+      recycle_requested: recycle,
     };
   }
 
@@ -2081,7 +2484,11 @@
       bindRubric(answers);
       bindShortcuts({});
     }
+    bindPlayerKeys();
+    bindLoop(isObject(draft.loop) ? draft.loop : null);
+    markCurrent(tracks[0]);
     bindAnomalies(isObject(draft.flags) ? draft.flags : {});
+    bindRecycle(draft.recycle === true);
     bindSubmit();
     startActivityClock();
     tracks.forEach(paintTrack);
