@@ -3,8 +3,24 @@
 from __future__ import annotations
 
 from tracker.cells import same
-from tracker.reconcile import header_problems, reconcile, remembered
-from tracker.tables import REJECTED, TASKS, Column, Table, TabSpec, column_letter
+from tracker.reconcile import (
+    encode_key,
+    header_problems,
+    leave_out_deleted,
+    meta_rows,
+    reconcile,
+    remembered,
+    written_keys,
+)
+from tracker.tables import (
+    META,
+    REJECTED,
+    TASKS,
+    Column,
+    Table,
+    TabSpec,
+    column_letter,
+)
 
 SPEC = TabSpec(
     "Demo",
@@ -204,3 +220,84 @@ def test_same_treats_what_a_workbook_stores_alike() -> None:
     assert not same(True, 1)
     assert not same("3", 3)
     assert not same(None, 0)
+
+
+# ---- derived tabs and the meta tab ---------------------------------------------------
+
+DERIVED = TabSpec(
+    "View",
+    ("day",),
+    (Column("day"), Column("count", "int"), Column("note", lead=True)),
+    derived=True,
+)
+
+
+def test_a_derived_tab_blanks_rows_it_no_longer_produces_but_keeps_keys() -> None:
+    existing = Table(
+        ["day", "count", "note", "mine"],
+        [["d1", 3, "ok", "x"], ["d2", 5, "check", "y"]],
+    )
+
+    change = reconcile(DERIVED, existing, [{"day": "d1", "count": 4}])
+
+    assert change.cells == {(0, 1): 4, (1, 1): None}
+    assert change.table.rows[1] == ["d2", None, "check", "y"]
+    assert (change.added, change.updated, change.unchanged) == (0, 2, 0)
+
+
+def test_a_tracked_tab_keeps_stale_rows_as_they_are() -> None:
+    existing = Table(["task_id", "rater_id", "state"], [["t1", "r1", "pending"]])
+
+    change = reconcile(SPEC, existing, [])
+
+    assert change.cells == {}
+
+
+def test_rows_written_before_and_gone_now_are_left_out_unless_restored() -> None:
+    existing = Table(["task_id", "rater_id", "state"], [["t1", "r1", "pending"]])
+    wanted = [row("t1", "r1", "done", 1), row("t2", "r1", "done", 1)]
+    wanted.append(row("t3", "r1", "new", 0))
+    written = {("t1", "r1"), ("t2", "r1")}
+
+    kept, deleted = leave_out_deleted(SPEC, existing, wanted, written)
+    restored, again = leave_out_deleted(SPEC, existing, wanted, written, restore=True)
+
+    assert [r["task_id"] for r in kept] == ["t1", "t3"]
+    assert deleted == again == [("t2", "r1")]
+    assert restored == wanted
+    # A tab that is missing altogether is not judged.
+    assert leave_out_deleted(SPEC, None, wanted, written) == (wanted, [])
+
+
+def test_the_meta_tab_lists_every_key_and_keeps_when_it_was_first_written() -> None:
+    meta = Table(
+        ["tab", "key", "first_written_at_utc"],
+        [
+            ["Demo", '["t9", "r1"]', "2026-01-01T00:00:00Z"],
+            ["Demo", "not json", "2026-01-01T00:00:00Z"],
+            ["Other", '["x"]', "2026-01-02T00:00:00Z"],
+        ],
+    )
+    assert written_keys(meta) == {"Demo": {("t9", "r1")}, "Other": {("x",)}}
+    change = reconcile(SPEC, None, [row("t1", "r1", "new", 0)])
+
+    rows = meta_rows([change], meta, "2026-03-02T12:00:00Z")
+
+    assert rows == [
+        {
+            "tab": "Demo",
+            "key": encode_key(("t1", "r1")),
+            "first_written_at_utc": ("2026-03-02T12:00:00Z"),
+        },
+        {
+            "tab": "Demo",
+            "key": '["t9", "r1"]',
+            "first_written_at_utc": ("2026-01-01T00:00:00Z"),
+        },
+        {
+            "tab": "Demo",
+            "key": "not json",
+            "first_written_at_utc": ("2026-01-01T00:00:00Z"),
+        },
+    ]
+    assert reconcile(META, meta, rows).added == 1
