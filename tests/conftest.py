@@ -12,6 +12,10 @@ import pytest
 
 from builder.build import BuildResult, build
 
+# Test modules import the backend helpers directly and load them as a plugin too;
+# registering them first lets pytest rewrite their asserts either way.
+pytest.register_assert_rewrite("tests.backends")
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Dialog, Page, Request
 
