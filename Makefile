@@ -30,12 +30,14 @@ demo: $(STAMP)
 	rm -rf $(DEMO)
 	$(PY) cli.py build examples/pilot --out $(DEMO)
 	$(PY) cli.py sync examples/pilot/submissions --build $(DEMO) --tracker $(DEMO)/tracker.xlsx
+	$(PY) cli.py report --tracker $(DEMO)/tracker.xlsx --out $(DEMO)/dashboard.html
 	@echo
 	@echo "Demo ready:"
 	@echo "  open first:               $(DEMO)/bundles/r01/index.html (one bundle per rater)"
 	@echo "  zips to hand out:         $(DEMO)/zips/"
 	@echo "  ops-only build record:    $(DEMO)/build-record.json and $(DEMO)/build-report.txt"
 	@echo "  tracker for leads:        $(DEMO)/tracker.xlsx"
+	@echo "  dashboard:                $(DEMO)/dashboard.html"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
