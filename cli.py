@@ -58,7 +58,8 @@ def main(ctx: click.Context, verbose: int, quiet: bool) -> None:
     sync reads the JSON files analysts download and updates the tracker.
     """
     _setup_logging(verbose, quiet)
-    ctx.obj = {"quiet": quiet}
+    # Progress bars only on a terminal: in logs and CI they are noise.
+    ctx.obj = {"progress": not quiet and sys.stderr.isatty()}
 
 
 @main.command(epilog=EPILOG_VALIDATE)
@@ -69,7 +70,7 @@ def validate(ctx: click.Context, project: Path, strict: bool) -> None:
     """Check a project folder and report every problem; write nothing."""
     from builder.project import load_project
 
-    loaded = load_project(project, progress=not ctx.obj["quiet"])
+    loaded = load_project(project, progress=ctx.obj["progress"])
     for warning in loaded.warnings:
         log.warning("%s", warning)
     if strict and loaded.warnings:
@@ -125,7 +126,7 @@ def build(
         out,
         strict=strict,
         jobs=jobs,
-        progress=not ctx.obj["quiet"],
+        progress=ctx.obj["progress"],
         transcode_to=transcode,
     )
     click.echo(result.report, nl=False)

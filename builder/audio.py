@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -20,6 +21,7 @@ import soundfile as sf
 from builder.loudness import LoudnessMeter
 
 BLOCK_FRAMES = 65_536
+SALVAGE_FRAMES = 4_096  # read size after a failed read, to keep what decodes
 # A reported length is never trusted for allocation: one broken MP3 claims 3.8e14 s.
 MAX_SECONDS = 4 * 60 * 60
 PEAK_BINS = 1_000
@@ -116,35 +118,57 @@ def _dbfs(level: float) -> float:
     return round(float(20 * np.log10(level)), 2) if level > 0 else -200.0
 
 
+@dataclass
+class _Scan:
+    """What one streaming pass over a file found."""
+
+    meter: LoudnessMeter
+    frames: int = 0
+    peak: float = 0.0
+    clipped: int = 0
+    peaks: list[float] = field(default_factory=list)
+    error: str | None = None
+
+
+def _scan(path: Path, info: Any, size: int) -> _Scan:
+    """Decode ``path`` in reads of ``size`` frames, up to MAX_SECONDS."""
+    scan = _Scan(LoudnessMeter(info.samplerate, info.channels))
+    limit = MAX_SECONDS * info.samplerate
+    with sf.SoundFile(str(path)) as handle:
+        while scan.frames < limit:
+            try:
+                block = handle.read(
+                    min(size, limit - scan.frames), dtype="float32", always_2d=True
+                )
+            except (sf.LibsndfileError, RuntimeError) as exc:
+                scan.error = str(exc)
+                break
+            if not len(block):
+                break
+            scan.frames += len(block)
+            scan.meter.add(block)
+            chunk_peaks = _chunk_peaks(block)
+            scan.peaks.extend(chunk_peaks.tolist())
+            block_peak = float(chunk_peaks.max())
+            scan.peak = max(scan.peak, block_peak)
+            # Counting full-scale samples costs a pass; only pay it when needed.
+            if block_peak >= CLIPPED_LEVEL:
+                scan.clipped += int(np.count_nonzero(np.abs(block) >= CLIPPED_LEVEL))
+    return scan
+
+
 def probe(path: Path, silence_dbfs: float = -60.0) -> ClipInfo:
     """Decode ``path`` once and describe it; raise if soundfile cannot open it."""
     info = sf.info(str(path))
     limit = MAX_SECONDS * info.samplerate
     flags: list[Flag] = []
-    block_peaks: list[float] = []
-    frames = clipped = 0
-    peak = 0.0
-    error: str | None = None
-    meter = LoudnessMeter(info.samplerate, info.channels)
-    with sf.SoundFile(str(path)) as handle:
-        try:
-            while frames < limit:
-                block = handle.read(
-                    min(BLOCK_FRAMES, limit - frames), dtype="float32", always_2d=True
-                )
-                if not len(block):
-                    break
-                frames += len(block)
-                meter.add(block)
-                chunk_peaks = _chunk_peaks(block)
-                block_peaks.extend(chunk_peaks.tolist())
-                block_peak = float(chunk_peaks.max())
-                peak = max(peak, block_peak)
-                # Counting full-scale samples costs a pass; only pay it when needed.
-                if block_peak >= CLIPPED_LEVEL:
-                    clipped += int(np.count_nonzero(np.abs(block) >= CLIPPED_LEVEL))
-        except (sf.LibsndfileError, RuntimeError) as exc:
-            error = str(exc)
+    scan = _scan(path, info, BLOCK_FRAMES)
+    if scan.error is not None:
+        # A damaged file fails a whole read (and cannot seek back): decode it
+        # again in small reads to keep everything before the damage.
+        scan = _scan(path, info, SALVAGE_FRAMES)
+    frames, peak, clipped, error = scan.frames, scan.peak, scan.clipped, scan.error
+    block_peaks, meter = scan.peaks, scan.meter
 
     duration = frames / info.samplerate if info.samplerate else 0.0
     if error is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -378,6 +378,14 @@ class Config(_Strict):
         return self
 
 
+def _message(err: Any) -> str:
+    """Pydantic's message, worded for someone editing the TOML file."""
+    if err["type"] == "extra_forbidden":
+        return "unknown key; check its spelling against the README's config table"
+    message = str(err["msg"])
+    return message.removeprefix("Value error, ")
+
+
 def _location(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in loc) or "(top level)"
 
@@ -407,7 +415,7 @@ def load_config(root: Path) -> Config:
         return Config.model_validate(data)
     except ValidationError as exc:
         problems = [
-            Problem(name, err["msg"], field=_location(err["loc"]))
+            Problem(name, _message(err), field=_location(err["loc"]))
             for err in exc.errors()
         ]
         raise ProjectInvalid("Config has errors", problems) from exc

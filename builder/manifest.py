@@ -139,8 +139,21 @@ def read_manifest(root: Path, path: Path, rater_ids: set[str] | None) -> Manifes
         return result
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
+        hint = ""
+        if len(header) == 1 and any(sep in header[0] for sep in ";\t"):
+            hint = "; the header looks ';'- or tab-separated: save it comma-separated"
         result.problems.append(
-            Problem(name, f"missing column(s): {', '.join(missing)}", line=1)
+            Problem(name, f"missing column(s): {', '.join(missing)}{hint}", line=1)
+        )
+        return result
+    repeated = sorted({c for c in header if c and header.count(c) > 1})
+    if repeated:
+        result.problems.append(
+            Problem(
+                name,
+                f"column(s) {', '.join(repeated)} appear more than once; keep one",
+                line=1,
+            )
         )
         return result
     for column in header:

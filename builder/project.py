@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -14,6 +15,8 @@ from builder.audio import ClipInfo, Flag, probe
 from builder.config import CONFIG_NAME, Config, load_config
 from builder.errors import Problem, ProjectInvalid
 from builder.manifest import TaskRow, read_manifest
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -122,10 +125,28 @@ def _probe_all(
                     f"audio file {path!r} cannot be decoded ({result}); replace it "
                     "with WAV, FLAC, Ogg or MP3",
                     line=first,
+                    field=_slot_column(tasks, path),
+                )
+            )
+            continue
+        if result.frames == 0:
+            problems.append(
+                Problem(
+                    str(manifest_path),
+                    f"audio file {path!r} holds no audio that decodes; replace it",
+                    line=first,
+                    field=_slot_column(tasks, path),
                 )
             )
             continue
         clips[path] = result
+        log.debug(
+            "probed %s: %s/%s, %.2f s",
+            path,
+            result.format,
+            result.subtype,
+            result.duration,
+        )
         for flag in result.flags:
             if flag.code == "browser_support":
                 shared[flag.message].append(path)
@@ -142,6 +163,15 @@ def _probe_all(
             )
         )
     return clips, problems, warnings
+
+
+def _slot_column(tasks: list[TaskRow], path: str) -> str | None:
+    """The manifest column (clip_a, ...) where ``path`` first appears."""
+    for task in tasks:
+        for clip in task.clips:
+            if clip.path == path:
+                return f"clip_{clip.slot}"
+    return None
 
 
 def _check_identify(

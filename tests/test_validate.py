@@ -94,7 +94,7 @@ def test_undecodable_audio_names_file_and_line(make_project: MakeProject) -> Non
     found = problems_of(root)
     assert len(found) == 1
     assert found[0].startswith(
-        f"{root / 'tasks.csv'}:2: audio file 'audio/madness-riff.ogg'"
+        f"{root / 'tasks.csv'}:2 [clip_b]: audio file 'audio/madness-riff.ogg'"
     )
     assert "cannot be decoded" in found[0]
 
@@ -163,4 +163,33 @@ def test_flags_clipped_silent_and_truncated_audio(make_project: MakeProject) -> 
     )
     assert any(
         w.startswith(f"{manifest}:3 [truncated]: audio/cut.flac") for w in warnings
+    )
+
+
+def test_repeated_and_semicolon_headers_are_explained(
+    make_project: MakeProject,
+) -> None:
+    root = make_project([HEADER + ",clip_a", GOOD + ",audio/madness-riff.ogg"])
+    assert problems_of(root) == [
+        f"{root / 'tasks.csv'}:1: column(s) clip_a appear more than once; keep one"
+    ]
+    root = make_project([HEADER.replace(",", ";"), GOOD.replace(",", ";")], name="semi")
+    [found] = problems_of(root)
+    assert "save it comma-separated" in found
+
+
+def test_audio_with_nothing_to_decode_is_an_error(make_project: MakeProject) -> None:
+    root = make_project([HEADER, GOOD])
+    whole = (root / "audio" / "madness-riff.ogg").read_bytes()
+    (root / "audio" / "madness-riff.ogg").write_bytes(whole[:6000])
+    [found] = problems_of(root)
+    assert found.startswith(f"{root / 'tasks.csv'}:2 [clip_b]: audio file")
+
+
+def test_config_messages_speak_toml(make_project: MakeProject) -> None:
+    config = '[project]\nid = "p"\ncolour = "red"\n\n[[raters]]\nid = "r1"\n'
+    [found] = problems_of(make_project(config=config))
+    assert found.endswith(
+        "[project.colour]: unknown key; check its spelling against "
+        "the README's config table"
     )
