@@ -49,6 +49,7 @@ test: $(STAMP) system-deps lint
 
 bench: $(STAMP)
 	PYTHONPATH=. $(PY) benchmarks/bench_build.py
+	PYTHONPATH=. $(PY) benchmarks/bench_page.py
 
 # Regenerate the example submissions by filling the built bundles in Chromium.
 examples: $(STAMP) system-deps

@@ -983,12 +983,32 @@
       : "Cannot play here";
     track.heardText.classList.toggle("is-done", share >= goal);
     track.heardFill.style.width = percent + "%";
-    drawWave(track);
+    queueWave(track);
     onTrackPaint(track);
   }
 
   /** @type {Record<string, string>} */
   let waveColors = {};
+
+  /** @type {Set<Track>} */
+  const waveQueue = new Set();
+  let waveFrame = 0;
+
+  /**
+   * Redraw a waveform at the next frame. Drawing measures the canvas, which forces
+   * a layout: done while the page starts, that layout would hold up its first input.
+   * @param {Track} track
+   */
+  function queueWave(track) {
+    waveQueue.add(track);
+    if (waveFrame) return;
+    waveFrame = window.requestAnimationFrame(() => {
+      waveFrame = 0;
+      const due = Array.from(waveQueue);
+      waveQueue.clear();
+      due.forEach(drawWave);
+    });
+  }
 
   /**
    * Draw the build-time peaks, heard parts in the accent colour, and the playhead.
@@ -1207,7 +1227,7 @@
     const clear = document.querySelector('[data-testid="loop-clear"]');
     if (clear instanceof HTMLButtonElement)
       clear.disabled = !loop && loopStart === null;
-    tracks.forEach(drawWave);
+    tracks.forEach(queueWave);
   }
 
   /** @param {EventTarget | null} node @returns {boolean} typing goes there */
@@ -2040,7 +2060,7 @@
       }
     };
 
-    const paintMarks = () => drawWave(track);
+    const paintMarks = () => queueWave(track);
     trackMarks = () => callouts.map((c) => c.start);
     onTrackPaint = () => {
       playhead.textContent = clockTenths(track.audio.currentTime);
@@ -2492,7 +2512,7 @@
     bindSubmit();
     startActivityClock();
     tracks.forEach(paintTrack);
-    window.addEventListener("resize", () => tracks.forEach(drawWave));
+    window.addEventListener("resize", () => tracks.forEach(queueWave));
     window.addEventListener("pagehide", saveNow);
     // Two tabs on one task overwrite each other's drafts: say so when it happens.
     window.addEventListener("storage", (event) => {

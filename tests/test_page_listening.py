@@ -162,6 +162,7 @@ def test_waveform_click_seeks_and_the_playhead_is_drawn(
     assert page.get_attribute("[data-testid='player-B']", "class") == (
         "player is-current"
     )
+    page.evaluate("() => new Promise((done) => requestAnimationFrame(() => done()))")
     head = page.evaluate(
         """() => {
           const c = document.querySelector("[data-testid='player-B'] canvas");
