@@ -133,9 +133,10 @@ def leave_out_deleted(
     that is missing altogether, or whose key columns cannot be found, is not
     judged: every wanted row is kept.
     """
-    present = _present_keys(spec, existing)
-    if present is None:
+    keys = _present_keys(spec, existing)
+    if keys is None:
         return list(wanted), []
+    present = set(keys)
     kept: list[Row] = []
     deleted: list[Key] = []
     for row in wanted:

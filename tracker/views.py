@@ -20,6 +20,7 @@ from tracker.checks import parse_preference, preference_item
 from tracker.reconcile import Key
 from tracker.revisions import Latest, Pair
 from tracker.rows import SyncState, ordered, storable_row
+from tracker.submissions import Rejected
 from tracker.tables import Row, key_text
 from tracker.times import parse_instant, utc_day, utc_text
 
@@ -93,14 +94,26 @@ def rater_rows(state: SyncState, reviews: Reviews) -> list[Row]:
     """One row per rater in the build record, in the record's order."""
     record = state.record
     golds = _gold_answers(record, state.latest)
+    latest_by: dict[str, list[Latest]] = {}
+    for (_, rater_id), latest in state.latest.items():
+        latest_by.setdefault(rater_id, []).append(latest)
+    rejected_by: dict[str | None, list[Rejected]] = {}
+    for item in state.rejected:
+        rejected_by.setdefault(item.rater_id, []).append(item)
+    statuses_by: dict[str, list[str]] = {}
+    for (_, rater_id), status in reviews.status.items():
+        statuses_by.setdefault(rater_id, []).append(status)
+    rework_by: Counter[str] = Counter()
+    for (_, rater_id), count in reviews.rework.items():
+        rework_by[rater_id] += count
     rows: list[Row] = []
     for rater_id, rater in record.raters.items():
-        mine = [latest for pair, latest in state.latest.items() if pair[1] == rater_id]
+        mine = latest_by.get(rater_id, [])
         days = {utc_day(latest.accepted.submitted) for latest in mine}
-        rejected = [r for r in state.rejected if r.rater_id == rater_id]
+        rejected = rejected_by.get(rater_id, [])
         files = state.accepted_per_rater.get(rater_id, 0) + len(rejected)
         metadata_errors = sum(r.metadata for r in rejected)
-        statuses = [s for (_, r), s in reviews.status.items() if r == rater_id]
+        statuses = statuses_by.get(rater_id, [])
         reviewed = [s for s in statuses if s in ("accepted", "rejected", "rewrite")]
         agree = golds.get(rater_id, [])
         recent = agree[-GOLD_WINDOW:]
@@ -119,9 +132,7 @@ def rater_rows(state: SyncState, reviews: Reviews) -> list[Row]:
                 "metadata_errors": metadata_errors,
                 "metadata_error_rate": _ratio(metadata_errors, files),
                 "rejections": statuses.count("rejected") + len(rejected),
-                "rework": sum(
-                    n for (_, r), n in reviews.rework.items() if r == rater_id
-                ),
+                "rework": rework_by[rater_id],
                 "reviewed": len(reviewed),
                 "acceptance_rate": _ratio(reviewed.count("accepted"), len(reviewed)),
                 "gold_answered": len(agree),
