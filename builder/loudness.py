@@ -30,14 +30,16 @@ class LoudnessMeter:
         self.channels = channels
         self.usable = 0 < channels <= len(CHANNEL_WEIGHTS) and rate > 0
         meter = pyloudnorm.Meter(rate)
-        self._stages = [
-            (stage.passband_gain, stage.b, stage.a)
-            for stage in meter._filters.values()  # the K-weighting of pyloudnorm
-        ]
-        self._state = [
-            np.zeros((max(len(a), len(b)) - 1, max(channels, 1)))
-            for _, b, a in self._stages
-        ]
+        # pyloudnorm's K-weighting stages (shelf, high-pass) as second-order sections:
+        # one pass in float32 costs about half of two float64 lfilter passes, and
+        # stays within 0.01 LU of pyloudnorm (tests/test_audio.py).
+        self._sos = np.vstack(
+            [
+                np.concatenate([stage.b * stage.passband_gain, stage.a])
+                for stage in meter._filters.values()
+            ]
+        ).astype(np.float32)
+        self._state = np.zeros((len(self._sos), 2, max(channels, 1)), np.float32)
         self._frames = 0
         self._partial = np.zeros(max(channels, 1))
         self._steps: list[np.ndarray] = []
@@ -50,18 +52,16 @@ class LoudnessMeter:
         """Weight ``block`` and add its energy to the 100 ms steps it covers."""
         if not self.usable or not len(block):
             return
-        data = block.astype(np.float64)
-        for index, (gain, b, a) in enumerate(self._stages):
-            data, self._state[index] = scipy.signal.lfilter(
-                b, a, data, axis=0, zi=self._state[index]
-            )
-            data = gain * data
+        data, self._state = scipy.signal.sosfilt(
+            self._sos, block.astype(np.float32, copy=False), axis=0, zi=self._state
+        )
         start, end = self._frames, self._frames + len(block)
         cuts: list[int] = []  # where 100 ms steps end inside this block, as offsets
         while (boundary := self._boundary(len(self._steps) + len(cuts) + 1)) <= end:
             cuts.append(boundary - start)
         points = [0, *(cut for cut in cuts if cut < len(block))]
-        sums = np.add.reduceat(data * data, points, axis=0)
+        # Sums of at most 100 ms in float32 lose under 0.001 dB; steps add in float64.
+        sums = np.add.reduceat(data * data, points, axis=0).astype(np.float64)
         for index, part in enumerate(sums):
             self._partial = self._partial + part
             if index < len(cuts):
