@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from tests.page_helpers import (
     validate,
     wait_metadata,
 )
+from tests.sync_support import read_tab, run_sync
 
 pytestmark = pytest.mark.browser
 
@@ -247,6 +249,9 @@ def test_louder_clips_are_turned_down_and_the_gains_submitted(
     validate(submission)
     assert submission["listening"]["gains"] == expected
     assert submission["listening"]["loudness_matched"] is match
+    switch = next(e for e in submission["listening"]["events"] if e["type"] == "switch")
+    assert (switch["from"], switch["label"]) == ("A", "B")
+    assert abs(switch["at"] - switch["from_at"]) < 0.05
     assert submission["answers"]["elements"] == {"A": ["fast drums"], "B": []}
 
 
@@ -290,11 +295,13 @@ def trial_result(make_project: MakeProject, tmp_path: Path) -> BuildResult:
 
 
 def test_the_identify_page_and_dom_do_not_tell_which_clip_x_is(
-    page: Page, page_log: PageLog, trial_result: BuildResult
+    page: Page, page_log: PageLog, trial_result: BuildResult, tmp_path: Path
 ) -> None:
     """F12: the rendered players of A, B and X differ only in their label and id."""
     record = load_record(trial_result.out)
     folder = bundle(trial_result, "r1")
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
     for task_id in ("t1", "t2"):
         config = open_page(page, page_named(folder, task_id))
         for label in ("A", "B", "X"):
@@ -319,7 +326,8 @@ def test_the_identify_page_and_dom_do_not_tell_which_clip_x_is(
         key = record.identify_key(task_id, "r1")
         assert key in ("A", "B")
         page.check(f"input[name='x_is'][value='{key}']")
-        _, data = download(page)
+        name, data = download(page)
+        (downloads / name).write_bytes(data)
         submission = json.loads(data)
         validate(submission)
         assert submission["answers"] == {"x_is": key}
@@ -329,6 +337,11 @@ def test_the_identify_page_and_dom_do_not_tell_which_clip_x_is(
         assert submission["listening"]["gains"] == {"A": 0, "B": 0, "X": 0}
         assert config["task"]["abx_mode"] == "identify"
     assert page_log.errors == []
+    # Sync accepts the trials: the clips shown agree with the build record.
+    tracker = tmp_path / "tracker.xlsx"
+    report = run_sync(downloads, trial_result, tracker, now=datetime.now(UTC))
+    assert (report.accepted, report.rejected) == (2, [])
+    assert {r["task_id"] for r in read_tab(tracker, "Submissions")} == {"t1", "t2"}
 
 
 def test_a_whole_task_by_keyboard_alone(
@@ -400,3 +413,38 @@ def test_a_whole_task_by_keyboard_alone(
     )
     assert unlabelled == []
     assert audio("A")
+
+
+@pytest.mark.parametrize(
+    ("points", "tie", "values"),
+    [
+        (7, True, ["A3", "A2", "A1", "0", "B1", "B2", "B3"]),
+        (5, True, ["A2", "A1", "0", "B1", "B2"]),
+        (3, True, ["A1", "0", "B1"]),
+        (3, False, ["A1", "B1"]),
+    ],
+)
+def test_preference_strength_scales(
+    page: Page,
+    make_project: MakeProject,
+    tmp_path: Path,
+    points: int,
+    tie: bool,
+    values: list[str],
+) -> None:
+    config_text = MATCH_CONFIG + (
+        f'\n[[rubric]]\nid = "overall"\ntype = "preference"\nlabel = "Which?"\n'
+        f"strength_points = {points}\nallow_tie = {str(tie).lower()}\n"
+    )
+    root = make_project(QUIET_LOUD, config=config_text)
+    folder = bundle(build(root, tmp_path / "out", progress=False), "r1")
+    open_page(page, page_named(folder, "t1"))
+    shown = page.eval_on_selector_all(
+        "input[name='overall']", "inputs => inputs.map(i => i.value)"
+    )
+    assert shown == values
+    page.check(f"input[name='overall'][value='{values[-1]}']")
+    _, data = download(page)
+    submission = json.loads(data)
+    validate(submission)
+    assert submission["answers"] == {"overall": values[-1]}
