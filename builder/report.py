@@ -38,6 +38,32 @@ def _loudness_lines(record: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _identify_lines(record: dict[str, Any]) -> list[str]:
+    """One line per identify task: its files, and how far its clips were cut."""
+    files = record["identify"]["files"]
+    if not files:
+        return []
+    tasks: dict[str, dict[str, Any]] = {}
+    for trial in files.values():
+        tasks.setdefault(trial["task_id"], trial)
+    lines = [f"Identify trials ({len(tasks)} tasks, {len(files)} files, 16-bit WAV):"]
+    for task_id, trial in tasks.items():
+        lengths = [
+            record["clips"][clip["clip_id"]]["duration"]
+            for clip in record["tasks"][task_id]["clips"].values()
+        ]
+        cut = max(lengths) - trial["duration"]
+        lines.append(
+            f"  {task_id}: {trial['duration']:.2f} s"
+            + (
+                f" (the longer clip, {max(lengths):.2f} s, is cut by {cut:.2f} s)"
+                if cut > 0.05
+                else ""
+            )
+        )
+    return [*lines, ""]
+
+
 def format_report(
     record: dict[str, Any], warnings: list[Problem], seconds: float
 ) -> str:
@@ -55,6 +81,7 @@ def format_report(
         "",
         *_loudness_lines(record),
         "",
+        *_identify_lines(record),
         f"Raters ({len(raters)}):",
         *(
             f"  {rid}: {len(r['tasks'])} task(s), bundle {r['bundle_id']}"

@@ -297,6 +297,9 @@ def test_identify_clips_are_cut_to_one_length(trial_build: BuildResult) -> None:
     assert {c["duration"] for c in config["clips"]} == {18.0}
     for cid in entry["clip_ids"].values():
         assert record["identify"]["files"][cid]["frames"] == 18 * 44100
+    assert "  id-long: 18.00 s (the longer clip, 40.00 s, is cut by 22.00 s)" in (
+        trial_build.report
+    )
 
 
 def test_gold_tasks_look_like_the_others(trial_build: BuildResult) -> None:
