@@ -431,6 +431,7 @@ def index_config(record: dict, rater_id: str, pages: list[dict]) -> dict[str, An
             {
                 "id": p["task"]["id"],
                 "kind": p["task"]["kind"],
+                "abx_mode": p["task"]["abx_mode"],
                 "prompt": p["task"]["prompt"],
                 "number": p["task"]["number"],
                 "href": page_name(p["task"]["number"]),

@@ -144,6 +144,8 @@ DEFAULT_RUBRIC: list[dict] = [
         id="drivers",
         type="tags",
         label="What drove the choice?",
+        help="Musical: melody, harmony, rhythm, arrangement. Stylistic: genre, mood, "
+        "fit to the prompt. Technical: sound quality, mix, artefacts.",
         required=False,
         options=[
             dict(value="musical", label="Musical"),
