@@ -9,10 +9,11 @@ one (so peak memory is that step's own):
 - the floor: the final tabs of the cold sync written once with plain openpyxl
   (a normal workbook, then write-only mode), from rows already in memory.
 
-Seconds are wall time around the work itself (imports excluded); peak memory is the
-step's peak resident set (Linux VmHWM, reset once inputs are loaded), and "above
-start" subtracts what the process held before the work began (interpreter, imports,
-inputs).
+Seconds are wall time around the work itself (imports excluded), and CPU seconds of
+the process over the same span (steadier when the machine is busy; the ratio column
+compares those with plain openpyxl's). Peak memory is the step's peak resident set
+(Linux VmHWM, reset once inputs are loaded); "above start" subtracts what the process
+held before the work began (interpreter, imports, inputs).
 
     python benchmarks/bench_sync.py [--submissions 10000]
 """
@@ -113,11 +114,12 @@ def step_sync(args: argparse.Namespace) -> dict[str, Any]:
     from tracker.xlsx import XlsxTracker
 
     start = start_kb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = sync(args.folder, args.build, XlsxTracker(args.tracker))
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "cpu": time.process_time() - cpu,
         "start_kb": start,
         "peak_kb": peak_kb(),
         "files": report.files,
@@ -134,7 +136,7 @@ def step_plain(args: argparse.Namespace) -> dict[str, Any]:
 
     tables = json.loads(args.tables.read_text("utf-8"))
     start = start_kb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     write_only = args.step == "plain-write-only"
     book = openpyxl.Workbook(write_only=write_only)
     if not write_only:
@@ -147,6 +149,7 @@ def step_plain(args: argparse.Namespace) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     return {
         "seconds": seconds,
+        "cpu": time.process_time() - cpu,
         "start_kb": start,
         "peak_kb": peak_kb(),
         "rows": sum(len(rows) - 1 for rows in tables.values()),
@@ -178,8 +181,8 @@ def dump_tables(tracker: Path, out: Path) -> None:
 # ---- the benchmark ------------------------------------------------------------------
 
 
-def show(label: str, result: dict[str, Any], floor: float | None = None) -> None:
-    ratio = f"{result['seconds'] / floor:5.1f}x" if floor else "     "
+def show(label: str, result: dict[str, Any], floor: dict[str, Any]) -> None:
+    ratio = f"{result['cpu'] / floor['cpu']:5.1f}x"
     counts = ""
     if "added" in result:
         counts = (
@@ -187,7 +190,7 @@ def show(label: str, result: dict[str, Any], floor: float | None = None) -> None
             f"unchanged {result['unchanged']:6d}  written {result['written']}"
         )
     print(
-        f"{label:<30} {result['seconds']:7.2f} s {ratio}  "
+        f"{label:<30} {result['seconds']:7.2f} s  cpu {result['cpu']:7.2f} s {ratio}  "
         f"peak {result['peak_kb'] / 1024:6.0f} MB  "
         f"above start {(result['peak_kb'] - result['start_kb']) / 1024:6.0f} MB  "
         f"file {result['bytes'] / 1e6:5.2f} MB{counts}"
@@ -251,11 +254,11 @@ def main() -> None:
         revised = run_step("sync", **paths)
 
         print(f"plain openpyxl writes {plain['rows']} rows of the cold sync's tabs")
-        show("plain openpyxl, once", plain, plain["seconds"])
-        show("plain openpyxl, write-only", lean, plain["seconds"])
-        show("sync: cold (new workbook)", cold, plain["seconds"])
-        show("sync: again, nothing changed", again, plain["seconds"])
-        show("sync: 10% revised", revised, plain["seconds"])
+        show("plain openpyxl, once", plain, plain)
+        show("plain openpyxl, write-only", lean, plain)
+        show("sync: cold (new workbook)", cold, plain)
+        show("sync: again, nothing changed", again, plain)
+        show("sync: 10% revised", revised, plain)
 
 
 if __name__ == "__main__":
