@@ -531,11 +531,14 @@ def to_table(values: list[list[Any]], spec: TabSpec | None) -> Table:
     width = max(len(row) for row in values)
     header = [_header_text(v) for v in _pad(values[0], width)]
     utc = {c.name for c in spec.columns if c.kind == "utc"} if spec else set()
-    dated = {i for i, name in enumerate(header) if name in utc}
-    rows = [
-        [_read_cell(v, i in dated) for i, v in enumerate(_pad(row, width))]
-        for row in values[1:]
-    ]
+    dated = [i for i, name in enumerate(header) if name in utc]
+    rows: list[list[Cell]] = []
+    for row in values[1:]:
+        line: list[Cell] = [None if v == "" else v for v in row]
+        line += [None] * (width - len(line))
+        for i in dated:
+            line[i] = _date_cell(line[i])
+        rows.append(line)
     return Table(header, rows)
 
 
@@ -547,20 +550,26 @@ def _header_text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _read_cell(value: Any, dated: bool) -> Cell:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool | str):
+def _date_cell(value: Cell) -> Cell:
+    """A number in a UTC column is a serial day a spreadsheet made: a datetime."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
         return value
-    if isinstance(value, int | float):
-        if dated and 1 <= value < 2958466:  # 9999-12-31 is the last serial day
-            return (SERIAL_EPOCH + timedelta(days=float(value))).replace(tzinfo=None)
+    if not 1 <= value < 2958466:  # 9999-12-31 is the last serial day
         return value
-    return str(value)
+    return (SERIAL_EPOCH + timedelta(days=float(value))).replace(tzinfo=None)
 
 
 def json_cell(value: Cell, where: str = "") -> JsonCell:
-    """Return a cell as RAW input: "" clears, times become UTC text, text is cut."""
+    """Return a cell as RAW input: "" clears, times become UTC text, text is cut.
+
+    ``where`` names the cell in the warning logged for a number Sheets cannot
+    hold (NaN, infinity), which is left empty instead.
+    """
+    if isinstance(value, str):
+        # Counting UTF-16 units is needed only when the text might be too long.
+        return (
+            value if len(value) <= MAX_CELL_CHARS // 2 else cut(value, MAX_CELL_CHARS)
+        )
     if value is None:
         return ""
     if isinstance(value, bool | int):
@@ -584,8 +593,12 @@ def _cells(change: TabChange) -> dict[tuple[int, int], JsonCell]:
         (0, index): json_cell(header) for index, header in change.new_columns.items()
     }
     for (row, column), value in change.cells.items():
-        where = f"{name}!{column_letter(column)}{row + 2}"
-        out[(row + 1, column)] = json_cell(value, where)
+        if isinstance(value, float) and not math.isfinite(value):
+            out[(row + 1, column)] = json_cell(
+                value, f"{name}!{column_letter(column)}{row + 2}"
+            )
+        else:
+            out[(row + 1, column)] = json_cell(value)
     return out
 
 

@@ -81,6 +81,7 @@ class Exchange:
     url: str
     status: int | None  # None when no answer came (timeout, dropped connection)
     bytes_sent: int
+    bytes_received: int = 0
 
 
 @dataclass
@@ -102,6 +103,10 @@ class ExchangeLog:
     @property
     def bytes_sent(self) -> int:
         return sum(x.bytes_sent for x in self.exchanges)
+
+    @property
+    def bytes_received(self) -> int:
+        return sum(x.bytes_received for x in self.exchanges)
 
 
 def is_idempotent(method: str, url: str) -> bool:
@@ -187,8 +192,9 @@ class RetryingHTTPClient(HTTPClient):
 
     def _note(self, method: str, url: str, response: requests.Response) -> None:
         sent = _body_size(response.request)
+        received = len(response.content)
         self.log.exchanges.append(
-            Exchange(method.upper(), url, response.status_code, sent)
+            Exchange(method.upper(), url, response.status_code, sent, received)
         )
 
     def _note_lost(self, method: str, url: str, exc: requests.RequestException) -> None:
