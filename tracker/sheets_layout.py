@@ -219,8 +219,15 @@ def _basic_filter(tab: TabLayout) -> list[Request]:
     current = tab.info.basic_filter
     if current is not None and _covers(current.get("range", {}), wanted):
         return []
-    kept = {k: v for k, v in (current or {}).items() if k != "range"}
+    # The API answers with both the old ``criteria`` map and ``filterSpecs``;
+    # a request may carry only one of them.
+    kept = {k: v for k, v in (current or {}).items() if k in _FILTER_KEEPS}
+    if "filterSpecs" in kept:
+        kept.pop("criteria", None)
     return [{"setBasicFilter": {"filter": {**kept, "range": wanted}}}]
+
+
+_FILTER_KEEPS = ("sortSpecs", "filterSpecs", "criteria")
 
 
 def _covers(given: dict[str, Any], wanted: dict[str, Any]) -> bool:
