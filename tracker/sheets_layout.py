@@ -219,8 +219,8 @@ def _basic_filter(tab: TabLayout) -> list[Request]:
     current = tab.info.basic_filter
     if current is not None and _covers(current.get("range", {}), wanted):
         return []
-    # The API answers with both the old ``criteria`` map and ``filterSpecs``;
-    # a request may carry only one of them.
+    # Responses carry both the deprecated ``criteria`` map and ``filterSpecs``;
+    # an update takes ``filterSpecs`` when both are given, so only it is sent.
     kept = {k: v for k, v in (current or {}).items() if k in _FILTER_KEEPS}
     if "filterSpecs" in kept:
         kept.pop("criteria", None)
