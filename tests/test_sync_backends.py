@@ -420,6 +420,42 @@ def test_f20_a_date_made_by_the_spreadsheet_keeps_its_instant_and_nan_is_refused
     assert listed["file"] == "nan.json"
 
 
+def test_f20_key_cells_a_spreadsheet_turned_into_dates_still_find_their_rows(
+    tracker_backend: Backend,
+    pilot_build: BuildResult,
+    record: BuildRecord,
+    folder: Path,
+) -> None:
+    flagged = [{"kind": "ui_bug", "note": "stuck", "flagged_at": stamp(AT)}]
+    write_submission(folder, submit(record, "ab-001", "r01", anomalies=flagged))
+    run(tracker_backend, folder, pilot_build)
+    day = {"date_utc": "2026-03-01"}
+    flag = {"task_id": "ab-001"}
+    # Excel or LibreOffice store a date; Google Sheets gives a serial day number.
+    if tracker_backend.name == "xlsx":
+        tracker_backend.set_cell("Burn-down", day, "date_utc", datetime(2026, 3, 1))
+        flagged_at: Any = datetime(2026, 3, 1, 12)
+    else:
+        tracker_backend.set_cell(
+            "Burn-down", day, "date_utc", "2026-03-01", formulas=True
+        )
+        assert tracker_backend.rows("Burn-down")[0]["date_utc"] == 46082
+        flagged_at = 46082.5
+    tracker_backend.set_cell("Anomalies", flag, "flagged_at_utc", flagged_at)
+    tracker_backend.set_cell(
+        "Pilot", {"section": "issue"}, "flagged_at_utc", flagged_at
+    )
+
+    report = run(tracker_backend, folder, pilot_build)
+
+    assert report.added == 0
+    assert [r["date_utc"] for r in tracker_backend.rows("Burn-down")] == ["2026-03-01"]
+    [anomaly] = tracker_backend.rows("Anomalies")
+    assert anomaly["flagged_at_utc"] == "2026-03-01T12:00:00Z"
+    issues = [r for r in tracker_backend.rows("Pilot") if r["section"] == "issue"]
+    assert [r["flagged_at_utc"] for r in issues] == ["2026-03-01T12:00:00Z"]
+
+
 def test_an_ambiguous_key_leaves_that_tab_alone_and_writes_the_others(
     tracker_backend: Backend,
     pilot_build: BuildResult,

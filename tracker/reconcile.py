@@ -23,7 +23,6 @@ from tracker.tables import (
     Table,
     TabSpec,
     column_letter,
-    key_text,
     unique_columns,
 )
 from tracker.times import read_utc_cell
@@ -57,7 +56,7 @@ def reconcile(
     ]
     done: set[Key] = set()
     for row in wanted:
-        key = tuple(key_text(row.get(k)) for k in spec.key)
+        key = spec.key_in(row)
         if key in done:
             continue
         done.add(key)
@@ -91,7 +90,7 @@ def column_values(
     found = [name for name in names if name in columns]
     values: dict[Key, dict[str, Cell]] = {}
     for row in table.padded().rows:
-        key = tuple(key_text(row[columns[k]]) for k in spec.key)
+        key = spec.key_at(row, columns)
         if any(key) and key not in values:
             values[key] = {name: row[columns[name]] for name in found}
     return values
@@ -140,7 +139,7 @@ def leave_out_deleted(
     kept: list[Row] = []
     deleted: list[Key] = []
     for row in wanted:
-        key = tuple(key_text(row.get(k)) for k in spec.key)
+        key = spec.key_in(row)
         if key in written and key not in present:
             deleted.append(key)
             if not restore:
@@ -185,7 +184,7 @@ def _present_keys(spec: TabSpec, table: Table | None) -> list[Key] | None:
         return None
     keys = []
     for row in table.padded().rows:
-        key = tuple(key_text(row[columns[k]]) for k in spec.key)
+        key = spec.key_at(row, columns)
         if any(key):
             keys.append(key)
     return keys
@@ -205,7 +204,7 @@ def remembered(spec: TabSpec, table: Table | None) -> dict[Key, dict[str, str]]:
         return {}
     memory: dict[Key, dict[str, str]] = {}
     for row in table.padded().rows:
-        key = tuple(key_text(row[columns[k]]) for k in spec.key)
+        key = spec.key_at(row, columns)
         if not any(key) or key in memory:
             continue
         values: dict[str, str] = {}
@@ -272,7 +271,7 @@ def _index_rows(change: TabChange, positions: dict[str, int]) -> dict[Key, int]:
     spec = change.spec
     index: dict[Key, int] = {}
     for i, row in enumerate(change.table.rows):
-        key = tuple(key_text(row[positions[k]]) for k in spec.key)
+        key = spec.key_at(row, positions)
         if not any(key):
             continue
         if key in index:

@@ -8,15 +8,16 @@ their key, so leads may reorder columns, add their own and sort rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 from tracker.cells import Cell
 from tracker.layout import AMBER, RED, Chart, Highlight, Layout
+from tracker.times import read_day_cell, read_utc_cell
 
-Kind = Literal["text", "int", "number", "utc"]
+Kind = Literal["text", "int", "number", "utc", "date"]
 
 REVIEW_CHOICES = ("accepted", "rejected", "rewrite")
 LEAD_STATUS_CHOICES = ("open", "in progress", "resolved", "wontfix")
@@ -29,7 +30,8 @@ class Column:
     ``lead`` columns are created empty and never written again. ``keep`` columns
     are filled once and then kept (e.g. when a row first reached the tracker).
     ``choices`` become a dropdown in backends that support one. ``kind`` is the
-    type every value Earmark writes there has: text, int, number or UTC text.
+    type every value Earmark writes there has: text, int, number, UTC text
+    (``2026-03-01T04:30:00Z``) or a UTC day as text (``2026-03-01``).
     """
 
     name: str
@@ -65,6 +67,18 @@ class TabSpec:
     def tracked(self) -> bool:
         """Whether the meta tab remembers which of this tab's keys were written."""
         return not self.derived and self.layout.kind == "table"
+
+    def key_at(
+        self, row: Sequence[Cell], columns: Mapping[str, int]
+    ) -> tuple[str, ...]:
+        """The key of a row as read, its key columns found at ``columns``."""
+        kinds = {c.name: c.kind for c in self.columns}
+        return tuple(key_cell(row[columns[k]], kinds.get(k, "text")) for k in self.key)
+
+    def key_in(self, row: Mapping[str, Cell]) -> tuple[str, ...]:
+        """The key of a row Earmark wants, given by column name."""
+        kinds = {c.name: c.kind for c in self.columns}
+        return tuple(key_cell(row.get(k), kinds.get(k, "text")) for k in self.key)
 
 
 def _text(name: str, width: int = 14) -> Column:
@@ -187,7 +201,7 @@ BURN_DOWN = TabSpec(
     "Burn-down",
     ("date_utc",),
     (
-        _text("date_utc", 12),
+        Column("date_utc", "date", width=12),
         _int("submitted"),
         _int("cumulative"),
         _int("remaining"),
@@ -352,6 +366,24 @@ def column_letter(index: int) -> str:
         number, rest = divmod(number - 1, 26)
         letters = chr(ord("A") + rest) + letters
     return letters
+
+
+def key_cell(value: Cell, kind: Kind = "text") -> str:
+    """Return a key cell as comparable text, a day or an instant in one spelling.
+
+    A lead's spreadsheet program may turn a day or a UTC time Earmark wrote as
+    text into a date (a workbook) or a serial day number (Google Sheets read
+    unformatted); either still finds its row, so no duplicate row is added.
+    """
+    if kind == "date":
+        day = read_day_cell(value)
+        if day is not None:
+            return day
+    elif kind == "utc":
+        instant = read_utc_cell(value)
+        if instant is not None:
+            return instant
+    return key_text(value)
 
 
 def key_text(value: Cell) -> str:

@@ -33,6 +33,32 @@ def utc_day(instant: datetime) -> str:
     return instant.astimezone(UTC).date().isoformat()
 
 
+def read_day_cell(value: object) -> str | None:
+    """Turn a tracker cell back into a UTC day ``2026-03-01``, or None.
+
+    Accepts our own text, a spreadsheet date or date-time (its day), a serial day
+    number (days since 1899-12-30, as Google Sheets gives a date cell) and text
+    with a time after the day.
+    """
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, int | float):
+        if not 1 <= value < 2958466:  # 9999-12-31 is the last serial day
+            return None
+        return (SERIAL_EPOCH + timedelta(days=float(value))).date().isoformat()
+    if isinstance(value, str) and value.strip():
+        text = value.strip()
+        try:
+            return date.fromisoformat(text[:10]).isoformat()
+        except ValueError:
+            return None
+    return None
+
+
 def read_utc_cell(value: object) -> str | None:
     """Turn a tracker cell back into UTC text, or None when it holds no instant.
 
