@@ -176,6 +176,12 @@ def build(
     help="Write back rows a lead deleted from Submissions, Tasks, Anomalies or "
     "Rejected (by default they stay deleted).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Write the workbook even when Excel or LibreOffice seems to have it open "
+    "(its lock file is beside it); by default sync stops and changes nothing.",
+)
 def sync(
     submissions: Path,
     build_dir: Path,
@@ -184,6 +190,7 @@ def sync(
     credentials: Path | None,
     strict: bool,
     restore_deleted: bool,
+    force: bool,
 ) -> None:
     """Check every submission JSON under SUBMISSIONS and update the tracker.
 
@@ -196,7 +203,8 @@ def sync(
 
     Shapes and pictures drawn on the workbook are dropped when sync saves it
     (openpyxl cannot read them back); formulas, formats, comments, charts and
-    filters are kept. Close the workbook in Excel or LibreOffice before a sync.
+    filters are kept. Close the workbook in Excel or LibreOffice before a sync:
+    sync stops, writing nothing, while their lock file is beside it (see --force).
 
     With --sheet, the same tabs go to a Google Sheet: a sync that changes nothing
     makes two read requests, one that changes something about six, whatever the
@@ -204,7 +212,7 @@ def sync(
     """
     from tracker.sync import sync as run_sync
 
-    backend = _sync_target(tracker, sheet, credentials)
+    backend = _sync_target(tracker, sheet, credentials, force=force)
     report = run_sync(submissions, build_dir, backend, restore_deleted=restore_deleted)
     click.echo(report.summary(backend.location))
     if strict and report.rejected:
@@ -265,13 +273,19 @@ def report(
 
 
 def _sync_target(
-    tracker: Path | None, sheet: str | None, credentials: Path | None
+    tracker: Path | None,
+    sheet: str | None,
+    credentials: Path | None,
+    *,
+    force: bool = False,
 ) -> Tracker:
     """The workbook (--tracker) or Google Sheet (--sheet) to sync or report on."""
     if tracker is not None and sheet is not None:
         raise click.UsageError(
             "use either --tracker (a workbook) or --sheet (a Google Sheet), not both"
         )
+    if sheet is not None and force:
+        raise click.UsageError("--force goes with --tracker (a workbook)")
     if sheet is not None:
         from tracker.sheets import SheetsTracker
 
@@ -284,7 +298,7 @@ def _sync_target(
         raise click.UsageError("--credentials goes with --sheet")
     from tracker.xlsx import XlsxTracker
 
-    return XlsxTracker(tracker)
+    return XlsxTracker(tracker, force=force)
 
 
 def run() -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from builder.build import BuildResult
@@ -134,6 +135,49 @@ def test_a_concurrent_sync_is_refused(pilot_build: BuildResult, tmp_path: Path) 
     assert result.returncode == 1
     assert f"error: Another sync is updating {tracker}" in result.stderr
     assert not tracker.exists()
+
+
+@pytest.mark.parametrize("marker", [".~lock.tracker.xlsx#", "~$tracker.xlsx"])
+def test_a_workbook_open_in_a_spreadsheet_program_is_left_untouched(
+    pilot_build: BuildResult, tmp_path: Path, marker: str
+) -> None:
+    folder = folder_with_one_good_one_bad(pilot_build, tmp_path)
+    tracker = tmp_path / "tracker.xlsx"
+    args = ("sync", folder, "--build", pilot_build.out, "--tracker", tracker)
+    assert cli(*args).returncode == 0
+    write_submission(
+        folder, make_submission(load_record(pilot_build.out), "ab-002", "r01")
+    )
+    before = tracker.read_bytes()
+    (tmp_path / marker).write_text("lead,host,2026-03-01", "utf-8")
+
+    refused = cli(*args)
+
+    assert refused.returncode == 1
+    assert (
+        f"error: {tracker} is open in a spreadsheet program (its lock file "
+        f"{tmp_path / marker} exists)" in refused.stderr
+    )
+    assert "Close it in Excel or LibreOffice and run sync again" in refused.stderr
+    assert "--force" in refused.stderr
+    assert tracker.read_bytes() == before
+    assert refused.stdout == ""
+
+    forced = cli(*args, "--force")
+
+    assert forced.returncode == 0
+    assert f"{tracker} looks open in a spreadsheet program" in forced.stderr
+    assert tracker.read_bytes() != before
+
+
+def test_force_goes_with_a_workbook_only(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main,
+        ["sync", str(tmp_path), "--build", str(tmp_path), "--sheet", "k", "--force"],
+    )
+
+    assert result.exit_code == 2
+    assert "--force goes with --tracker" in result.output
 
 
 def test_a_missing_build_record_is_an_error(tmp_path: Path) -> None:

@@ -67,10 +67,12 @@ OPEN_MARKERS = (".~lock.{name}#", "~${name}")
 class XlsxTracker:
     """A tracker kept in one .xlsx workbook on disk."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, force: bool = False) -> None:
+        """``force`` writes even when a spreadsheet program has the workbook open."""
         if path.suffix.lower() != SUFFIX:
             raise EarmarkError(f"Tracker {path} must be an {SUFFIX} file")
         self.path = path
+        self.force = force
         self._book: openpyxl.Workbook | None = None
 
     @property
@@ -79,7 +81,13 @@ class XlsxTracker:
 
     @contextmanager
     def lock(self) -> Iterator[None]:
-        """Hold ``.<name>.lock`` beside the workbook; refuse if another sync has it."""
+        """Hold ``.<name>.lock`` beside the workbook; refuse if another sync has it.
+
+        Also refuse, before anything is read or written, a workbook that Excel or
+        LibreOffice has open (unless ``force``): saving it there later would
+        silently undo this sync.
+        """
+        self._refuse_if_open()
         lock_path = self.path.with_name(f".{self.path.name}.lock")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,7 +110,6 @@ class XlsxTracker:
 
     def read(self, names: Sequence[str]) -> dict[str, Table]:
         """Load the workbook (or start a new one) and return the named tabs."""
-        self._warn_if_open()
         if not self.path.exists():
             book = openpyxl.Workbook()
             book.remove(book.active)
@@ -177,16 +184,27 @@ class XlsxTracker:
         finally:
             temp.unlink(missing_ok=True)
 
-    def _warn_if_open(self) -> None:
+    def _refuse_if_open(self) -> None:
+        """Stop when a spreadsheet program's lock file sits beside the workbook."""
         for pattern in OPEN_MARKERS:
             marker = self.path.with_name(pattern.format(name=self.path.name))
-            if marker.exists():
+            if not marker.exists():
+                continue
+            if self.force:
                 log.warning(
-                    "%s looks open in a spreadsheet program (%s exists); saving "
-                    "it there later would undo this sync",
+                    "%s looks open in a spreadsheet program (%s exists); writing "
+                    "anyway (--force): saving it there later would undo this sync",
                     self.path,
                     marker.name,
                 )
+                return
+            raise EarmarkError(
+                f"{self.path} is open in a spreadsheet program (its lock file "
+                f"{marker} exists), and saving it there later would undo this "
+                "sync; the workbook was left untouched. Close it in Excel or "
+                "LibreOffice and run sync again (if nothing has it open, the lock "
+                "file is left from a crash: delete it, or sync with --force)"
+            )
 
 
 def read_sheet(sheet: Worksheet) -> Table:
