@@ -218,6 +218,47 @@ def test_revisions_count_distinct_files_and_the_latest_wins(
     assert (subs.updated, subs.added) == (1, 0)
 
 
+def test_versions_submitted_at_the_same_instant_are_ordered_without_file_names(
+    tracker_backend: Backend,
+    pilot_build: BuildResult,
+    record: BuildRecord,
+    folder: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Named so that file-name order would pick the other file each time.
+    late_start = submit(record, "ab-001", "r01")
+    late_start["started_at"] = stamp(AT - timedelta(minutes=5))
+    late_start["answers"]["overall"] = "B1"
+    write_submission(folder, late_start, "a-started-later.json")
+    write_submission(folder, submit(record, "ab-001", "r01"), "z-started-first.json")
+    busier = submit(record, "ab-002", "r01", active_seconds=1500.5)
+    busier["answers"]["overall"] = "B3"
+    write_submission(folder, busier, "a-more-active.json")
+    write_submission(folder, submit(record, "ab-002", "r01"), "z-less-active.json")
+
+    with caplog.at_level(logging.WARNING):
+        run(tracker_backend, folder, pilot_build)
+
+    rows = tracker_backend.by_pair("Submissions")
+    first, second = rows[("ab-001", "r01")], rows[("ab-002", "r01")]
+    assert (first["file"], first["preferred"], first["revisions"]) == (
+        "a-started-later.json",
+        "B",
+        1,
+    )
+    assert (second["file"], second["strength"]) == ("a-more-active.json", 3)
+    assert (
+        "task ab-001, rater r01: z-started-first.json and a-started-later.json were "
+        "both submitted at 2026-03-01T12:00:00Z with different contents; kept "
+        "a-started-later.json (the later started_at)"
+    ) in caplog.messages
+    assert (
+        "task ab-002, rater r01: z-less-active.json and a-more-active.json were both "
+        "submitted at 2026-03-01T12:00:00Z with different contents; kept "
+        "a-more-active.json (more active time)"
+    ) in caplog.messages
+
+
 def test_f15_control_characters_replaced_and_logged(
     tracker_backend: Backend,
     pilot_build: BuildResult,
