@@ -7,6 +7,7 @@ touched until the project has passed every check.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -23,7 +24,8 @@ from tqdm import tqdm
 import builder
 from builder.audio import TrialFile, transcode, write_trial_files
 from builder.config import ANOMALY_KINDS, RubricItem
-from builder.errors import EarmarkError
+from builder.errors import EarmarkError, Problem
+from builder.guidance import render_guidance
 from builder.manifest import TaskRow
 from builder.plan import (
     SCHEMA_VERSION,
@@ -37,9 +39,19 @@ from builder.plan import (
     short_hash,
 )
 from builder.project import Project, load_project
-from builder.record import RECORD_NAME, RECORD_SCHEMA, REPORT_NAME, write_record
+from builder.record import (
+    RECORD_NAME,
+    RECORD_SCHEMA,
+    REPORT_NAME,
+    history_entry,
+    keep_history,
+    write_record,
+)
 from builder.render import render
 from builder.report import format_report
+from builder.rework import Reissue
+
+Pair = tuple[str, str]  # (task id, rater id)
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +78,14 @@ class BuildResult:
     seconds: float
 
 
-def storage_key(bundle: str, rater: str, task: str) -> str:
-    """The browser storage key of one task's draft: unique per bundle, rater, task."""
-    return f"earmark:v{SCHEMA_VERSION}:{bundle}:{rater}:{task}"
+def storage_key(bundle: str, rater: str, task: str, rework_round: int = 0) -> str:
+    """The browser storage key of one task's draft: unique per bundle, rater, task.
+
+    A task reissued for a rewrite gets a key per round, so the earlier round's
+    draft neither fills nor overwrites the new one.
+    """
+    key = f"earmark:v{SCHEMA_VERSION}:{bundle}:{rater}:{task}"
+    return f"{key}:r{rework_round}" if rework_round else key
 
 
 def page_name(number: int) -> str:
@@ -83,16 +100,25 @@ def build(
     jobs: int = 2,
     progress: bool = True,
     transcode_to: str | None = None,
+    reissues: dict[Pair, Reissue] | None = None,
+    built_at: datetime | None = None,
 ) -> BuildResult:
     """Build every rater's bundle for the project in ``root`` into ``out``.
 
     ``transcode_to`` ("flac" or "wav") overrides the config's ``audio.transcode``.
+    ``built_at`` is when these bundles were first built (default now; a
+    record of the same build already in ``out`` keeps its earlier time).
+    ``reissues`` are caption tasks sent back for a rewrite, by (task, rater).
     """
     started = time.perf_counter()
     project = load_project(root, jobs=jobs, progress=progress)
     if transcode_to:
         audio = project.config.audio.model_copy(update={"transcode": transcode_to})
         project.config = project.config.model_copy(update={"audio": audio})
+    build = build_id(project)
+    seed = identify_seed(project)
+    plan = draw_identify(assign(project), seed)
+    kept = _check_reissues(project, plan, reissues or {})
     for warning in project.warnings:
         log.warning("%s", warning)
     if strict and project.warnings:
@@ -101,16 +127,14 @@ def build(
             project.warnings,
         )
 
-    build = build_id(project)
-    seed = identify_seed(project)
-    plan = draw_identify(assign(project), seed)
-    record = _record(project, build, plan, seed)
+    record = _record(project, build, plan, seed, kept)
+    keep_history(record, _previous_record(out), built_at)
 
     out.mkdir(parents=True, exist_ok=True)
     staging = out / f".staging-{build}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        _stage(project, record, plan, staging, progress, jobs)
+        _stage(project, record, plan, staging, progress, jobs, kept)
         seconds = time.perf_counter() - started
         report = format_report(record, project.warnings, seconds)
         record["report"] = {
@@ -123,6 +147,62 @@ def build(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(out, build, record, report, time.perf_counter() - started)
+
+
+def _check_reissues(
+    project: Project, plan: dict[str, list[Assigned]], reissues: dict[Pair, Reissue]
+) -> dict[Pair, Reissue]:
+    """Keep the reissues this build can hand out; warn about the others."""
+    planned = {
+        (item.task.task_id, rater): item.task.kind
+        for rater, items in plan.items()
+        for item in items
+    }
+    kept = {}
+    for pair, reissue in sorted(reissues.items()):
+        task_id, rater_id = pair
+        kind = planned.get(pair)
+        where = f"task {task_id}, rater {rater_id}"
+        if kind is None:
+            message = f"{where} is marked for rewrite but not in this build; skipped"
+        elif kind != "caption":
+            message = f"{where} is marked for rewrite, but only captions are reissued"
+        else:
+            kept[pair] = reissue
+            log.info("reissuing %s for rewrite round %d", where, reissue.round)
+            if reissue.answers is None:
+                project.warnings.append(
+                    Problem(
+                        "tracker",
+                        f"{where}: the earlier caption was not found ({reissue.source})"
+                        "; reissued with the notes only",
+                    )
+                )
+            continue
+        project.warnings.append(Problem("tracker", message))
+    return kept
+
+
+def _previous_record(out: Path) -> dict[str, Any] | None:
+    """The build record ``out`` already holds, whose build joins the history."""
+    path = out / RECORD_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("%s is unreadable (%s); earlier builds are forgotten", path, exc)
+        return None
+    if not isinstance(data, dict) or data.get("schema") != RECORD_SCHEMA:
+        log.warning("%s is not a build record; earlier builds are forgotten", path)
+        return None
+    try:
+        history_entry(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s lacks %s; earlier builds are forgotten", path, exc)
+        return None
+    log.info("keeping build %s in the history of %s", data.get("build_id"), path)
+    return data
 
 
 def _transcode_kind(project: Project, source: str) -> str | None:
@@ -226,7 +306,11 @@ def _trial_files(
 
 
 def _record(
-    project: Project, build: str, plan: dict[str, list[Assigned]], seed: str
+    project: Project,
+    build: str,
+    plan: dict[str, list[Assigned]],
+    seed: str,
+    reissues: dict[Pair, Reissue],
 ) -> dict:
     config = project.config
     clips = {}
@@ -241,7 +325,7 @@ def _record(
         if kind:
             clip["transcoded"] = f"16-bit {kind}"
         clips[cid] = clip
-    tasks = {
+    tasks: dict[str, dict[str, Any]] = {
         task.task_id: {
             "line": task.line,
             "kind": task.kind,
@@ -262,6 +346,15 @@ def _record(
         }
         for task in project.tasks
     }
+    for task in project.tasks:
+        if task.structure:
+            tasks[task.task_id]["structure"] = {
+                "file": task.structure,
+                "format": project.structure_formats.get(task.task_id, ""),
+                "suggestions": [
+                    s.to_json() for s in project.suggestions.get(task.task_id, [])
+                ],
+            }
     trials = _trial_files(project, seed, plan)
     by_trial = {
         (t["rater_id"], t["task_id"], t["label"]): cid for cid, t in trials.items()
@@ -285,6 +378,14 @@ def _record(
                 entry["gains_db"] = gains
             if task.gold:
                 entry["gold_label"] = _gold_label(task.gold, item.labels)
+            reissue = reissues.get((task.task_id, rater.id))
+            if reissue is not None:
+                entry["rework"] = {
+                    "round": reissue.round,
+                    "notes": reissue.notes,
+                    "answers_from": reissue.source,
+                    "answers_found": reissue.answers is not None,
+                }
             entries[task.task_id] = entry
         raters[rater.id] = {
             "name": rater.name,
@@ -339,10 +440,12 @@ def page_config(
     assigned: Assigned,
     total: int,
     peaks: dict[str, list[float]] | None = None,
+    reissue: Reissue | None = None,
 ) -> dict[str, Any]:
     """The JSON a task page reads: everything it shows and needs, nothing ops-only.
 
-    ``peaks`` holds the shared waveform of each identify task, by task id.
+    ``peaks`` holds the shared waveform of each identify task, by task id;
+    ``reissue`` the lead's notes and earlier answers of a task sent back.
     """
     config = project.config
     rater = record["raters"][rater_id]
@@ -404,17 +507,49 @@ def page_config(
         },
         "clips": clips,
         "rubric": rubric,
-        "captions": config.captions.model_dump() if is_caption else None,
+        "captions": _caption_config(project, task) if is_caption else None,
+        "rework": (
+            {
+                "round": reissue.round,
+                "notes": reissue.notes,
+                "answers": reissue.answers,
+            }
+            if reissue
+            else None
+        ),
         "listening": {
             **config.listening.model_dump(),
             "loudness_match": config.loudness.match and not is_caption,
         },
         "anomaly_kinds": [k.model_dump() for k in ANOMALY_KINDS],
-        "storage_key": storage_key(rater["bundle_id"], rater_id, task.task_id),
+        "storage_key": storage_key(
+            rater["bundle_id"],
+            rater_id,
+            task.task_id,
+            reissue.round if reissue else 0,
+        ),
         "download_name": f"earmark_{config.project.id}_{rater_id}_{task.task_id}.json",
         "index_href": "index.html",
         "prev_href": page_name(number - 1) if number > 1 else None,
         "next_href": page_name(number + 1) if number < total else None,
+    }
+
+
+def _caption_config(project: Project, task: TaskRow) -> dict[str, Any]:
+    """What a caption page needs of ``[captions]``, with the style rules as data."""
+    captions = project.config.captions
+    return {
+        **captions.model_dump(exclude={"guidelines", "section_aliases", "style"}),
+        "style_rules": captions.style.rules(),
+        "suggestions": [
+            {
+                "start": s.start,
+                "section": s.section,
+                "label": s.label,
+                "known": s.known,
+            }
+            for s in project.suggestions.get(task.task_id, [])
+        ],
     }
 
 
@@ -449,8 +584,11 @@ def _stage(
     staging: Path,
     progress: bool,
     jobs: int = 2,
+    reissues: dict[Pair, Reissue] | None = None,
 ) -> None:
     """Write bundles and zips into ``staging``."""
+    reissues = reissues or {}
+    guidance = render_guidance(project.config.captions.guidelines)
     pool = staging / "pool"
     pool.mkdir(parents=True)
     _stage_audio(project, record, pool, progress, jobs)
@@ -466,12 +604,19 @@ def _stage(
         pages = []
         for number, item in enumerate(assigned, start=1):
             page = page_config(
-                project, record, rater_id, number, item, len(assigned), peaks
+                project,
+                record,
+                rater_id,
+                number,
+                item,
+                len(assigned),
+                peaks,
+                reissues.get((item.task.task_id, rater_id)),
             )
-            template = (
-                "caption.html" if item.task.kind == "caption" else "preference.html"
-            )
-            html = render(template, page=page)
+            if item.task.kind == "caption":
+                html = render("caption.html", page=page, guidance=guidance)
+            else:
+                html = render("preference.html", page=page)
             (bundle / page_name(number)).write_text(html, "utf-8")
             for clip in page["clips"]:
                 _link(pool / Path(clip["src"]).name, bundle / clip["src"])

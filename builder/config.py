@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from builder import style
 from builder.errors import Problem, ProjectInvalid
 
 CONFIG_NAME = "earmark.toml"
@@ -161,6 +162,10 @@ DEFAULT_RUBRIC: list[dict] = [
     ),
 ]
 
+# Section labels, in the order they tend to come in a song. The Harmonix Set and
+# SALAMI annotations use these most (chorus, verse, intro, solo, outro, bridge,
+# interlude, pre-chorus, instrumental, theme, transition, coda, fade-out, ...);
+# "build" and "drop" are for electronic music.
 DEFAULT_SECTION_TYPES = [
     "intro",
     "verse",
@@ -168,6 +173,7 @@ DEFAULT_SECTION_TYPES = [
     "chorus",
     "post-chorus",
     "bridge",
+    "theme",
     "solo",
     "instrumental",
     "interlude",
@@ -177,27 +183,62 @@ DEFAULT_SECTION_TYPES = [
     "drop",
     "transition",
     "outro",
+    "coda",
+    "fade-out",
     "silence",
 ]
+# Labels of structure files that mean one of the sections above (matched with case,
+# spaces, "-" and "_" ignored); "" leaves the section for the analyst to choose.
+DEFAULT_SECTION_ALIASES = {
+    "inst": "instrumental",
+    "instchorus": "instrumental",
+    "chorusinst": "instrumental",
+    "gtr": "solo",
+    "altchorus": "chorus",
+    "quietchorus": "chorus",
+    "intchorus": "chorus",
+    "main_theme": "theme",
+    "secondary_theme": "theme",
+    "head": "theme",
+    "no_function": "",
+    "section": "",
+}
+# What people name most when they describe music (MusicCaps aspect frequencies):
+# instruments, voices, production traits and moods, in everyday words.
 DEFAULT_INSTRUMENT_TAGS = [
     "acoustic drums",
     "electronic drums",
+    "drum machine",
     "percussion",
     "bass guitar",
     "synth bass",
+    "upright bass",
     "electric guitar",
     "distorted guitar",
     "acoustic guitar",
     "piano",
+    "electric piano",
+    "organ",
     "keyboard",
     "synth pad",
     "synth lead",
     "strings",
+    "violin",
+    "cello",
+    "orchestra",
     "brass",
+    "trumpet",
+    "saxophone",
+    "flute",
     "woodwinds",
+    "harp",
+    "banjo",
+    "accordion",
     "male vocal",
     "female vocal",
+    "backing vocals",
     "choir",
+    "rap",
     "samples",
     "sound effects",
 ]
@@ -207,78 +248,138 @@ DEFAULT_VIBE_TAGS = [
     "passionate",
     "groovy",
     "happy",
-    "sad",
-    "melancholic",
-    "dark",
-    "aggressive",
-    "calm",
-    "dreamy",
-    "epic",
+    "upbeat",
     "playful",
     "romantic",
-    "tense",
+    "mellow",
+    "relaxing",
+    "calm",
+    "dreamy",
+    "melancholic",
+    "sad",
+    "sentimental",
+    "nostalgic",
+    "intense",
+    "aggressive",
+    "dark",
+    "eerie",
+    "suspenseful",
+    "hypnotic",
+    "epic",
     "uplifting",
 ]
 DEFAULT_GENRES = [
     "rock",
-    "metal",
     "pop",
     "electronic",
+    "dance",
     "hip hop",
+    "r&b",
+    "soul",
     "jazz",
+    "blues",
     "classical",
     "folk",
-    "ambient",
-    "funk",
-    "r&b",
     "country",
-    "blues",
+    "metal",
+    "funk",
     "reggae",
     "latin",
     "world",
+    "traditional",
+    "gospel",
+    "ambient",
+    "experimental",
     "soundtrack",
+    "video game",
+    "children's",
     "lo-fi",
 ]
 DEFAULT_MIX = [
     "wide stereo",
-    "narrow or mono",
-    "dry",
+    "mono",
+    "unbalanced stereo",
     "reverberant",
-    "punchy low end",
-    "muddy low end",
+    "dry",
+    "punchy",
+    "boomy",
+    "muddy",
+    "thin",
+    "warm",
     "bright",
-    "dull",
-    "balanced",
-    "vocals upfront",
-    "lo-fi",
-    "polished",
+    "harsh",
+    "muffled",
     "distorted",
     "noisy",
+    "lo-fi",
+    "polished",
+    "balanced",
+    "vocals upfront",
+    "live recording",
+    "amateur recording",
 ]
 
 DEFAULT_SUMMARY: list[dict] = [
-    dict(id="genre", label="Genre", type="multi", vocabulary=DEFAULT_GENRES),
+    dict(
+        id="genre",
+        label="Genre",
+        type="multi",
+        vocabulary=DEFAULT_GENRES,
+        help="Every style the track draws on; add a narrower one under Other.",
+    ),
     dict(
         id="instrumentation",
         label="Instrumentation",
         type="multi",
         vocabulary=DEFAULT_INSTRUMENT_TAGS,
+        help="Every instrument and voice you can pick out, however briefly.",
     ),
-    dict(id="mix", label="Mix", type="multi", vocabulary=DEFAULT_MIX),
-    dict(id="vibe", label="Vibe", type="multi", vocabulary=DEFAULT_VIBE_TAGS),
+    dict(
+        id="mix",
+        label="Mix",
+        type="multi",
+        vocabulary=DEFAULT_MIX,
+        help="How the recording sounds: space, balance, low end, clarity, noise.",
+    ),
+    dict(
+        id="vibe",
+        label="Vibe",
+        type="multi",
+        vocabulary=DEFAULT_VIBE_TAGS,
+        help="The moods the track carries, strongest first.",
+    ),
     dict(
         id="quality",
         label="Quality",
         type="scale",
         anchors={"1": "unusable", "3": "acceptable", "5": "release quality"},
+        help="Sound and production quality, whatever you think of the style.",
     ),
     dict(
         id="wow_factor",
         label="Wow factor",
         type="scale",
         anchors={"1": "forgettable", "3": "pleasant", "5": "remarkable"},
+        help="Would this stand out in a playlist of its genre?",
     ),
 ]
+
+DEFAULT_GUIDELINES = """\
+Write for someone who will never hear the track: say what is there, in the
+**present tense**, as it happens.
+
+- **Most prominent first.** Open with what a listener notices at once: the
+  genre, the lead voice or instrument, the tempo and the feel. Then the parts
+  underneath, then production and mix.
+- **Ground every judgement in a sound.** Instead of *beautiful* or *powerful*,
+  say what makes it so: "a slow cello line over soft piano chords", "the kick
+  hits hard and the bass distorts on every downbeat".
+- **Follow the track through time.** Add a callout where each section starts and
+  say in the caption how the track builds, breaks down or returns.
+- **Be plain and certain.** If you cannot name an instrument, describe its sound
+  ("a bright, plucked string") rather than guess.
+- **Leave yourself out.** No "I", "we" or "you can hear": describe the music.
+"""
 
 
 class ProjectSection(_Strict):
@@ -302,13 +403,39 @@ class Listening(_Strict):
     min_coverage: float = Field(default=0.9, ge=0.0, le=1.0)
 
 
+class CaptionStyle(_Strict):
+    """Style checks shown as warnings while the analyst writes (never enforced)."""
+
+    past_tense: bool = True
+    first_person: bool = True
+    hedges: bool = True
+    hedge_words: list[str] = Field(default_factory=lambda: list(style.HEDGES))
+    banned: list[str] = Field(default_factory=list)
+    # Words never flagged as past tense (adjectives such as "overdubbed").
+    allowed: list[str] = Field(default_factory=list)
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The rules as data, for the page and for ``builder.style.check``."""
+        return style.default_rules(
+            past_tense=self.past_tense,
+            first_person=self.first_person,
+            hedges=self.hedges,
+            hedge_words=self.hedge_words,
+            banned=self.banned,
+            allowed=self.allowed,
+        )
+
+
 class Captions(_Strict):
     min_words: int = Field(default=300, ge=0)
     max_words: int = Field(default=500, ge=1)
     guidance_minutes: tuple[int, int] = (20, 30)
+    guidelines: str = DEFAULT_GUIDELINES
+    style: CaptionStyle = CaptionStyle()
     section_types: list[str] = Field(
         default_factory=lambda: list(DEFAULT_SECTION_TYPES)
     )
+    section_aliases: dict[str, str] = Field(default_factory=dict)
     instrument_tags: list[str] = Field(
         default_factory=lambda: list(DEFAULT_INSTRUMENT_TAGS)
     )
@@ -321,7 +448,44 @@ class Captions(_Strict):
     def _check_range(self) -> Captions:
         if self.min_words > self.max_words:
             raise ValueError("min_words must not exceed max_words")
+        low, high = self.guidance_minutes
+        if not 0 < low <= high:
+            raise ValueError(
+                "guidance_minutes must be [low, high] with 0 < low <= high"
+            )
+        keys = {label_key(s) for s in self.section_types}
+        for label, target in self.section_aliases.items():
+            if target and label_key(target) not in keys:
+                raise ValueError(
+                    f"section_aliases: {label!r} maps to {target!r}, which is not "
+                    "in section_types"
+                )
+        ids = [f.id for f in self.summary]
+        if len(set(ids)) != len(ids):
+            raise ValueError("summary field ids must be unique")
         return self
+
+    def aliases(self) -> dict[str, str]:
+        """Structure-file label -> section, by ``label_key``: built-ins, then ours.
+
+        A built-in whose section this project does not use is left out.
+        """
+        keys = {label_key(s): s for s in self.section_types}
+        merged: dict[str, str] = {}
+        for label, target in {
+            **DEFAULT_SECTION_ALIASES,
+            **self.section_aliases,
+        }.items():
+            if not target:
+                merged[label_key(label)] = ""
+            elif label_key(target) in keys:
+                merged[label_key(label)] = keys[label_key(target)]
+        return merged
+
+
+def label_key(label: str) -> str:
+    """A section label as compared: lowercase, without spaces, "-" or "_"."""
+    return re.sub(r"[\s_-]+", "", label.lower())
 
 
 class Audio(_Strict):

@@ -27,6 +27,7 @@ OPTIONAL_COLUMNS = (
     "elements",
     "abx_mode",
     "gold_tolerance",
+    "structure",
 )
 LIST_SEPARATOR = ";"
 ABX_MODES = ("reference", "identify")
@@ -60,6 +61,7 @@ class TaskRow:
     elements: tuple[str, ...] = ()
     abx_mode: str = ""  # "reference" or "identify" for abx tasks, "" otherwise
     gold_tolerance: int | None = None
+    structure: str = ""  # a caption task's structure file, relative to the project
 
 
 @dataclass
@@ -94,29 +96,32 @@ def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in value.split(LIST_SEPARATOR) if part.strip())
 
 
-def check_audio_path(root: Path, value: str) -> str | None:
-    """Return why ``value`` is not a usable clip path under ``root``, or None."""
+def check_audio_path(root: Path, value: str, what: str = "audio") -> str | None:
+    """Return why ``value`` is not a usable file path under ``root``, or None.
+
+    ``what`` names the kind of file in the messages ("audio", "structure").
+    """
     if "\\" in value:
-        return f"use '/' in audio paths, not '\\': {value!r}"
+        return f"use '/' in {what} paths, not '\\': {value!r}"
     pure = PurePosixPath(value)
     if pure.is_absolute():
         return (
-            f"audio path {value!r} is absolute; give it relative to the project folder"
+            f"{what} path {value!r} is absolute; give it relative to the project folder"
         )
     resolved = (root / pure).resolve()
     if not resolved.is_relative_to(root.resolve()):
         return (
-            f"audio path {value!r} leaves the project folder; move the file inside it"
+            f"{what} path {value!r} leaves the project folder; move the file inside it"
         )
     if not resolved.exists():
-        return f"audio file {value!r} does not exist"
+        return f"{what} file {value!r} does not exist"
     if not resolved.is_file():
-        return f"audio path {value!r} is not a file"
+        return f"{what} path {value!r} is not a file"
     try:
         with resolved.open("rb") as handle:
             handle.read(1)
     except OSError as exc:
-        return f"audio file {value!r} cannot be read ({exc.strerror})"
+        return f"{what} file {value!r} cannot be read ({exc.strerror})"
     return None
 
 
@@ -280,6 +285,14 @@ def _check_row(
         else:
             tolerance = int(text)
 
+    structure = row.get("structure", "")
+    if structure and kind != "caption":
+        bad("structure", "structure files apply to caption tasks only")
+    elif structure:
+        reason = check_audio_path(root, structure, "structure")
+        if reason:
+            bad("structure", reason)
+
     if len(problems) > before:
         return None
     return TaskRow(
@@ -294,4 +307,5 @@ def _check_row(
         elements=_split(row.get("elements", "")),
         abx_mode=mode,
         gold_tolerance=tolerance,
+        structure=structure,
     )

@@ -36,6 +36,13 @@ def build_id(project: Project) -> str:
         hashlib.sha256(project.manifest_path.read_bytes()).hexdigest(),
         *sorted(info.sha256 for info in project.clips.values()),
     ]
+    # Structure files feed the suggested callouts; projects without any keep the
+    # ids they always had.
+    structures = sorted({t.structure for t in project.tasks if t.structure})
+    parts += [
+        "structure:" + hashlib.sha256((project.root / path).read_bytes()).hexdigest()
+        for path in structures
+    ]
     return short_hash(*parts)
 
 

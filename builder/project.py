@@ -15,6 +15,7 @@ from builder.audio import ClipInfo, Flag, probe
 from builder.config import CONFIG_NAME, Config, load_config
 from builder.errors import Problem, ProjectInvalid
 from builder.manifest import TaskRow, read_manifest
+from builder.structure import Suggestion, read_structure
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,9 @@ class Project:
     tasks: list[TaskRow]
     clips: dict[str, ClipInfo] = field(default_factory=dict)  # by manifest path
     warnings: list[Problem] = field(default_factory=list)
+    # Suggested callouts from each caption task's structure file, by task id.
+    suggestions: dict[str, list[Suggestion]] = field(default_factory=dict)
+    structure_formats: dict[str, str] = field(default_factory=dict)
 
     @property
     def config_path(self) -> Path:
@@ -67,12 +71,43 @@ def load_project(root: Path, *, jobs: int = 2, progress: bool = True) -> Project
         warnings.extend(flags)
         problems.extend(_check_identify(manifest_path, manifest.tasks, clips))
 
+    suggestions: dict[str, list[Suggestion]] = {}
+    formats: dict[str, str] = {}
+    if config is not None:
+        for task in manifest.tasks:
+            info = clips.get(task.clips[0].path) if task.clips else None
+            if not task.structure or info is None:
+                continue
+            read = read_structure(
+                root / task.structure, task.structure, info.duration, config.captions
+            )
+            problems.extend(read.problems)
+            warnings.extend(read.warnings)
+            suggestions[task.task_id] = read.suggestions
+            formats[task.task_id] = read.format
+            log.debug(
+                "%s: %d suggested callouts from %s (%s)",
+                task.task_id,
+                len(read.suggestions),
+                task.structure,
+                read.format,
+            )
+
     if problems or config is None:
         raise ProjectInvalid(
             f"Project {root} has {len(problems)} problem(s); nothing was written",
             problems,
         )
-    return Project(root, config, manifest_path, manifest.tasks, clips, warnings)
+    return Project(
+        root,
+        config,
+        manifest_path,
+        manifest.tasks,
+        clips,
+        warnings,
+        suggestions,
+        formats,
+    )
 
 
 def _probe_one(path: Path, silence_dbfs: float) -> ClipInfo | str:

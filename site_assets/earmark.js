@@ -27,12 +27,23 @@
  *     for tags; input[name="<item>"] (a checkbox) for confirm; the elements
  *     checklist input[name="<item>.<L>"][value=<element>] per clip.
  *   Caption: textarea caption, word-count (data-in-range="true"|"false"),
- *     add-callout (or Alt+C) adds at the playhead, callout-message shows a refusal;
- *     each li callout (data-start in seconds) holds callout-seek, callout-start
- *     (m:ss.s, committed on change), callout-section (select), callout-notes,
- *     callout-instruments and callout-vibes (type a tag, press Enter), callout-remove.
+ *     style-warnings (data-count; hidden when none) lists style-hit buttons
+ *     (data-rule = past_tense|first_person|hedge|banned, data-index = token number,
+ *     data-start/data-end = offsets in the caption, text = the words; a click
+ *     selects them), add-callout (or Alt+C) adds at the playhead, callout-message
+ *     shows a refusal; each li callout (data-start in seconds, data-origin =
+ *     analyst|suggested, data-suggestion = untouched|confirmed|edited for a
+ *     suggested one) holds callout-seek, callout-start (m:ss.s or h:mm:ss.s,
+ *     committed on change or Enter), callout-section (select), callout-notes,
+ *     callout-style (the notes' style warnings), callout-instruments and
+ *     callout-vibes (type a tag, press Enter), callout-remove, and for a suggested
+ *     one callout-suggested (where it came from) with callout-confirm.
+ *     suggestions-pending (data-count) counts suggested callouts left untouched.
  *     Summary: input[name="summary.<id>"][value=...] (checkbox or radio),
  *     summary-<id>-other (type, press Enter) for free entry.
+ *     active-time (data-seconds, data-state = under|within|over the planned
+ *     minutes) with active-clock; guidelines (the project's guidance); rework
+ *     (data-round) with rework-notes when the task was sent back for a rewrite.
  *   anomaly-<kind> (checkbox), anomaly-note-<kind> (textarea, shown once ticked);
  *   recycle (checkbox: the task cannot be judged; then only a described anomaly
  *   is required).
@@ -57,8 +68,11 @@
    *   per_clip: boolean, min_words: number}} RubricItem
    * @typedef {{id: string, label: string, type: string,
    *   required: boolean}} SummaryField
-   * @typedef {{min_words: number, max_words: number, summary: SummaryField[]}}
-   *   CaptionConfig
+   * @typedef {{start: number, section: string, label: string, known: boolean}}
+   *   Suggestion
+   * @typedef {{min_words: number, max_words: number, summary: SummaryField[],
+   *   guidance_minutes: number[], style_rules: StyleRule[],
+   *   suggestions: Suggestion[]}} CaptionConfig
    * @typedef {{id: string, kind: string, prompt: string, number: number,
    *   href: string, storage_key: string}} IndexTask
    * @typedef {{
@@ -67,6 +81,8 @@
    *   task: {id: string, kind: string, abx_mode: string | null, prompt: string,
    *     elements: string[], number: number, count: number},
    *   clips: ClipConfig[], rubric: RubricItem[], captions: CaptionConfig | null,
+   *   rework: {round: number, notes: string,
+   *     answers: Record<string, any> | null} | null,
    *   listening: {min_coverage: number, loudness_match: boolean},
    *   anomaly_kinds: Option[],
    *   storage_key: string, download_name: string}} TaskConfig
@@ -77,7 +93,11 @@
    * @typedef {{start: number, end: number}} Loop
    * @typedef {{note: string, flagged_at: string}} Flag
    * @typedef {{key: number, start: number, section: string, notes: string,
-   *   instruments: string[], vibes: string[], node: HTMLElement | null}} Callout
+   *   instruments: string[], vibes: string[], node: HTMLElement | null,
+   *   origin: string, suggestion: string, suggestedLabel: string,
+   *   suggestedStart: number, known: boolean, touched: () => void}} Callout
+   *   origin is "analyst" or "suggested" (from the build's structure file); a
+   *   suggested callout's suggestion is "untouched", "confirmed" or "edited".
    */
 
   const SUBMISSION_SCHEMA = "earmark.submission";
@@ -215,27 +235,35 @@
   }
 
   /**
-   * Format seconds as m:ss.s (tenths).
+   * Format seconds as m:ss.s (tenths), or h:mm:ss.s from an hour on.
    * @param {number} seconds
    */
   function clockTenths(seconds) {
     if (!Number.isFinite(seconds) || seconds < 0) return "--:--.-";
     const tenths = Math.round(seconds * 10);
-    const minutes = Math.floor(tenths / 600);
-    const rest = tenths - minutes * 600;
-    return minutes + ":" + pad(Math.floor(rest / 10), 2) + "." + (rest % 10);
+    const hours = Math.floor(tenths / 36000);
+    const minutes = Math.floor((tenths - hours * 36000) / 600);
+    const rest = tenths - hours * 36000 - minutes * 600;
+    const tail = pad(Math.floor(rest / 10), 2) + "." + (rest % 10);
+    return hours
+      ? hours + ":" + pad(minutes, 2) + ":" + tail
+      : minutes + ":" + tail;
   }
 
   /**
-   * Read "m:ss.s", "m:ss" or plain seconds ("75.5"); NaN when it is not a time.
+   * Read "h:mm:ss.s", "m:ss.s", "m:ss" or plain seconds ("75.5"); NaN when it is
+   * not a time. builder/structure.py parse_clock reads times the same way.
    * @param {string} text
    */
   function parseClock(text) {
-    const match = /^(?:(\d+):)?(\d+(?:\.\d*)?)$/.exec(text.trim().replace(",", "."));
+    const match = /^(?:(?:(\d+):)?(\d+):)?(\d+(?:\.\d*)?|\.\d+)$/.exec(
+      text.trim().replace(",", "."),
+    );
     if (!match) return NaN;
-    const seconds = Number(match[2]);
-    if (match[1] !== undefined && seconds >= 60) return NaN;
-    return (match[1] ? Number(match[1]) * 60 : 0) + seconds;
+    const seconds = Number(match[3]);
+    if (match[2] !== undefined && seconds >= 60) return NaN;
+    if (match[1] !== undefined && Number(match[2]) >= 60) return NaN;
+    return Number(match[1] || 0) * 3600 + Number(match[2] || 0) * 60 + seconds;
   }
 
   /**
@@ -300,6 +328,270 @@
   /** @param {unknown} value @returns {string[]} */
   function stringList(value) {
     return Array.isArray(value) ? value.filter((v) => typeof v === "string") : [];
+  }
+
+  // ---- style checks ---------------------------------------------------------
+  // The rules are data from the build (builder/style.py); this is the matcher.
+  // builder/style.py check() is its Python twin, and its docstring says how a text
+  // is read; tests/test_page_style.py holds the two to agreement.
+
+  /**
+   * @typedef {{id: string, kind: string, label: string, hint: string,
+   *   quoted: boolean, words?: string[], not_after?: string[], always?: string[],
+   *   forms?: string[], suffix?: string, min_length?: number, except?: string[],
+   *   aux?: string[], before?: string[], skip?: string[], skip_suffix?: string,
+   *   after?: string[], not_subject?: string[], max_subject?: number}} StyleRule
+   * @typedef {{text: string, low: string, start: number, end: number,
+   *   quoted: boolean}} StyleToken
+   * @typedef {{rule: string, index: number, text: string, start: number,
+   *   end: number}} StyleHit
+   */
+
+  const CLAUSE_BREAKS = '.!?;:()[]{}"“”—–\n\r';
+  const LETTER = /^\p{L}$/u;
+
+  /** @param {string} word */
+  function normWord(word) {
+    return word.replace(/’/g, "'").toLowerCase();
+  }
+
+  /** @param {string} ch */
+  function isDigit(ch) {
+    return ch >= "0" && ch <= "9";
+  }
+
+  /**
+   * Code units of the letter starting at ``i`` (2 for one outside the BMP), or 0.
+   * @param {string} text
+   * @param {number} i
+   */
+  function letterAt(text, i) {
+    const code = text.codePointAt(i);
+    if (code === undefined) return 0;
+    const ch = String.fromCodePoint(code);
+    return LETTER.test(ch) ? ch.length : 0;
+  }
+
+  /**
+   * Letter tokens of ``text``, marking those inside double quotes.
+   * @param {string} text
+   * @returns {StyleToken[]}
+   */
+  function styleTokens(text) {
+    /** @type {StyleToken[]} */
+    const found = [];
+    let quoted = false;
+    let i = 0;
+    while (i < text.length) {
+      const ch = text[i];
+      if (ch === "\n" || ch === "\r") quoted = false;
+      else if (ch === '"') quoted = !quoted;
+      else if (ch === "“") quoted = true;
+      else if (ch === "”") quoted = false;
+      if (!letterAt(text, i)) {
+        i += 1;
+        continue;
+      }
+      const start = i;
+      for (;;) {
+        const size = letterAt(text, i);
+        if (size) {
+          i += size;
+        } else if ("'’-".includes(text[i] || "x") && letterAt(text, i + 1)) {
+          i += 1;
+        } else {
+          break;
+        }
+      }
+      const word = text.slice(start, i);
+      found.push({ text: word, low: normWord(word), start: start, end: i, quoted });
+    }
+    return found;
+  }
+
+  /**
+   * How the text between two tokens separates them: 0 not, 1 phrase, 2 clause.
+   * @param {string} text
+   * @param {number} start
+   * @param {number} end
+   */
+  function styleGap(text, start, end) {
+    let found = 0;
+    for (let at = start; at < end; at += 1) {
+      const ch = text[at];
+      if (ch === "," || isDigit(ch)) {
+        found = 1;
+      } else if (CLAUSE_BREAKS.includes(ch)) {
+        const betweenDigits =
+          (ch === ":" || ch === ".") &&
+          at > 0 &&
+          at < text.length - 1 &&
+          isDigit(text[at - 1]) &&
+          isDigit(text[at + 1]);
+        if (!betweenDigits) return 2;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Every warning ``rules`` raise on ``text``, in text order.
+   * @param {string} text
+   * @param {StyleRule[]} rules
+   * @returns {StyleHit[]}
+   */
+  function styleCheck(text, rules) {
+    const toks = styleTokens(text);
+    const gaps = toks.map((tok, i) =>
+      i ? styleGap(text, toks[i - 1].end, tok.start) : 2,
+    );
+    /** @type {StyleHit[]} */
+    let hits = [];
+    for (const rule of rules) {
+      hits = hits.concat(
+        rule.kind === "past"
+          ? pastHits(text, toks, gaps, rule)
+          : wordHits(text, toks, gaps, rule),
+      );
+    }
+    const order = new Map(rules.map((rule, n) => [rule.id, n]));
+    return hits.sort(
+      (a, b) =>
+        a.start - b.start ||
+        /** @type {number} */ (order.get(a.rule)) -
+          /** @type {number} */ (order.get(b.rule)),
+    );
+  }
+
+  /**
+   * @param {string} text
+   * @param {StyleToken[]} toks
+   * @param {number[]} gaps
+   * @param {StyleRule} rule
+   * @returns {StyleHit[]}
+   */
+  function wordHits(text, toks, gaps, rule) {
+    const phrases = (rule.words || [])
+      .map((p) => p.split(" "))
+      .sort((a, b) => b.length - a.length || (a.join(" ") < b.join(" ") ? -1 : 1));
+    const notAfter = new Set(rule.not_after || []);
+    /** @type {StyleHit[]} */
+    const hits = [];
+    let i = 0;
+    while (i < toks.length) {
+      let match = 0;
+      for (const phrase of phrases) {
+        const k = phrase.length;
+        if (i + k > toks.length) continue;
+        let same = true;
+        for (let j = 0; j < k && same; j += 1) {
+          same =
+            toks[i + j].low === phrase[j] &&
+            (j === 0 || !text.slice(toks[i + j - 1].end, toks[i + j].start).trim());
+        }
+        if (same) {
+          match = k;
+          break;
+        }
+      }
+      if (
+        !match ||
+        (!rule.quoted && toks.slice(i, i + match).some((t) => t.quoted)) ||
+        (gaps[i] === 0 && notAfter.has(toks[i - 1].low))
+      ) {
+        i += 1;
+        continue;
+      }
+      const first = toks[i];
+      const last = toks[i + match - 1];
+      hits.push({
+        rule: rule.id,
+        index: i,
+        text: text.slice(first.start, last.end),
+        start: first.start,
+        end: last.end,
+      });
+      i += match;
+    }
+    return hits;
+  }
+
+  /**
+   * @param {string} text
+   * @param {StyleToken[]} toks
+   * @param {number[]} gaps
+   * @param {StyleRule} rule
+   * @returns {StyleHit[]}
+   */
+  function pastHits(text, toks, gaps, rule) {
+    const always = new Set(rule.always || []);
+    const forms = new Set(rule.forms || []);
+    const exceptions = new Set(rule.except || []);
+    const before = new Set((rule.aux || []).concat(rule.before || []));
+    const after = new Set(rule.after || []);
+    const notSubject = new Set(rule.not_subject || []);
+    const suffix = rule.suffix || "";
+    /** @type {StyleHit[]} */
+    const hits = [];
+    toks.forEach((tok, i) => {
+      if (tok.quoted && !rule.quoted) return;
+      const word = tok.low;
+      const hit = {
+        rule: rule.id,
+        index: i,
+        text: tok.text,
+        start: tok.start,
+        end: tok.end,
+      };
+      if (always.has(word)) {
+        hits.push(hit);
+        return;
+      }
+      const regular =
+        Boolean(suffix) &&
+        word.endsWith(suffix) &&
+        word.length >= (rule.min_length || 0) &&
+        !word.includes("-") &&
+        !word.endsWith("eed");
+      if (exceptions.has(word) || !(forms.has(word) || regular)) return;
+      if (participle(toks, gaps, i, rule, before, after, notSubject)) return;
+      hits.push(hit);
+    });
+    return hits;
+  }
+
+  /**
+   * Whether the candidate at ``i`` reads as a participle or adjective.
+   * @param {StyleToken[]} toks
+   * @param {number[]} gaps
+   * @param {number} i
+   * @param {StyleRule} rule
+   * @param {Set<string>} before
+   * @param {Set<string>} after
+   * @param {Set<string>} notSubject
+   */
+  function participle(toks, gaps, i, rule, before, after, notSubject) {
+    if (i + 1 < toks.length && gaps[i + 1] === 0 && after.has(toks[i + 1].low))
+      return true;
+    let j = i;
+    while (j > 0 && gaps[j] === 0 && skippable(toks[j - 1].low, rule)) j -= 1;
+    if (j === 0 || gaps[j] > 0) return true;
+    const previous = toks[j - 1].low;
+    if (before.has(previous) || previous.endsWith("'s") || previous.endsWith("'re"))
+      return true;
+    let words = 0;
+    for (let k = j - 1; ; k -= 1) {
+      if (notSubject.has(toks[k].low)) return true;
+      if (!skippable(toks[k].low, rule)) words += 1;
+      if (k === 0 || gaps[k] > 0) break;
+    }
+    return words > (rule.max_subject || 0);
+  }
+
+  /** @param {string} word @param {StyleRule} rule */
+  function skippable(word, rule) {
+    const suffix = rule.skip_suffix || "";
+    return (rule.skip || []).includes(word) || (Boolean(suffix) && word.endsWith(suffix));
   }
 
   // ---- config ---------------------------------------------------------------
@@ -613,7 +905,29 @@
       if ((visible && now - lastInteraction < ACTIVE_WINDOW_MS) || playing) {
         activeSeconds += step;
       }
+      paintActiveTime();
     }, 1000);
+    paintActiveTime();
+  }
+
+  /** Show active time against the planned range (caption pages carry the box). */
+  function paintActiveTime() {
+    const box = document.querySelector('[data-testid="active-time"]');
+    if (!(box instanceof HTMLElement)) return;
+    const seconds = Math.floor(activeSeconds);
+    const low = finiteOr(Number(box.dataset.low), Infinity);
+    const high = finiteOr(Number(box.dataset.high), Infinity);
+    const hours = Math.floor(seconds / 3600);
+    const minutes = Math.floor((seconds % 3600) / 60);
+    const text =
+      (hours ? hours + ":" + pad(minutes, 2) : String(minutes)) +
+      ":" +
+      pad(seconds % 60, 2);
+    const state = seconds < low ? "under" : seconds <= high ? "within" : "over";
+    box.dataset.seconds = String(seconds);
+    box.dataset.state = state;
+    const clockText = box.querySelector('[data-testid="active-clock"]');
+    if (clockText) clockText.textContent = text;
   }
 
   // ---- task page: listening ledger --------------------------------------------
@@ -1817,6 +2131,89 @@
     /** @type {Callout[]} */
     let callouts = [];
     let nextKey = 1;
+    const styleRules = captions.style_rules || [];
+    const styleBox = hook(document, "style-warnings");
+    const pending = document.querySelector('[data-testid="suggestions-pending"]');
+
+    /** The caption's style warnings, one line per rule, each hit a button. */
+    const paintStyle = () => {
+      const hits = styleCheck(caption.value, styleRules);
+      const list = styleBox.querySelector("ul");
+      styleBox.hidden = hits.length === 0;
+      styleBox.dataset.count = String(hits.length);
+      if (!list) return;
+      list.replaceChildren(
+        ...styleRules
+          .filter((rule) => hits.some((h) => h.rule === rule.id))
+          .map((rule) => {
+            const item = document.createElement("li");
+            item.className = "style-rule";
+            item.dataset.rule = rule.id;
+            const label = document.createElement("strong");
+            label.textContent = rule.label + ": ";
+            item.append(label);
+            for (const hit of hits.filter((h) => h.rule === rule.id)) {
+              const button = document.createElement("button");
+              button.type = "button";
+              button.className = "style-hit";
+              button.dataset.testid = "style-hit";
+              button.dataset.rule = hit.rule;
+              button.dataset.index = String(hit.index);
+              button.dataset.start = String(hit.start);
+              button.dataset.end = String(hit.end);
+              button.textContent = hit.text;
+              button.setAttribute("aria-label", rule.label + ": " + hit.text + ", select it");
+              button.addEventListener("click", () => {
+                caption.focus();
+                caption.setSelectionRange(hit.start, hit.end);
+              });
+              item.append(button, " ");
+            }
+            const hint = document.createElement("span");
+            hint.className = "style-hint";
+            hint.textContent = rule.hint;
+            item.append(hint);
+            return item;
+          }),
+      );
+    };
+
+    /**
+     * One line of warnings under a callout's notes.
+     * @param {HTMLElement} box
+     * @param {string} text
+     */
+    const paintNoteStyle = (box, text) => {
+      const hits = styleCheck(text, styleRules);
+      box.hidden = hits.length === 0;
+      box.dataset.count = String(hits.length);
+      box.textContent = styleRules
+        .filter((rule) => hits.some((h) => h.rule === rule.id))
+        .map(
+          (rule) =>
+            rule.label +
+            ": " +
+            hits
+              .filter((h) => h.rule === rule.id)
+              .map((h) => "“" + h.text + "”")
+              .join(", "),
+        )
+        .join(" · ");
+    };
+
+    /** How many suggested callouts are still as the build suggested them. */
+    const paintPending = () => {
+      if (!(pending instanceof HTMLElement)) return;
+      const waiting = callouts.filter(
+        (c) => c.origin === "suggested" && c.suggestion === "untouched",
+      ).length;
+      pending.dataset.count = String(waiting);
+      pending.textContent = waiting
+        ? waiting +
+          (waiting === 1 ? " suggested callout" : " suggested callouts") +
+          " from the track's structure to confirm, edit or remove."
+        : "Every suggested callout has been confirmed, edited or removed.";
+    };
 
     const paintWords = () => {
       const words = countWords(caption.value);
@@ -1885,8 +2282,9 @@
     /**
      * @param {HTMLElement} field a .tag-field
      * @param {string[]} values the callout's list, changed in place
+     * @param {() => void} onEdit called when the analyst adds or removes a tag
      */
-    const bindTags = (field, values) => {
+    const bindTags = (field, values, onEdit) => {
       const input = field.querySelector("input");
       const chips = field.querySelector(".chip-list");
       if (!input || !chips) return;
@@ -1905,6 +2303,7 @@
             remove.addEventListener("click", () => {
               values.splice(values.indexOf(value), 1);
               paint();
+              onEdit();
               changed();
               input.focus();
             });
@@ -1920,6 +2319,7 @@
         if (!values.some((v) => v.toLowerCase() === value.toLowerCase())) {
           values.push(value);
           paint();
+          onEdit();
           changed();
         }
       };
@@ -1949,6 +2349,57 @@
       const section = /** @type {HTMLSelectElement} */ (hook(node, "callout-section"));
       const notes = /** @type {HTMLTextAreaElement} */ (hook(node, "callout-notes"));
       const remove = hook(node, "callout-remove");
+      const badge = hook(node, "callout-suggested");
+      const confirm = hook(node, "callout-confirm");
+      const noteStyle = hook(node, "callout-style");
+      const paintSuggestion = () => {
+        node.dataset.origin = callout.origin;
+        node.classList.toggle(
+          "is-suggested",
+          callout.origin === "suggested" && callout.suggestion === "untouched",
+        );
+        if (callout.origin !== "suggested") {
+          badge.hidden = true;
+          delete node.dataset.suggestion;
+          return;
+        }
+        node.dataset.suggestion = callout.suggestion;
+        badge.hidden = false;
+        const text = /** @type {HTMLElement} */ (badge.querySelector(".suggested-text"));
+        const from = callout.suggestedLabel
+          ? "“" + callout.suggestedLabel + "” at " + clockTenths(callout.suggestedStart)
+          : "a boundary at " + clockTenths(callout.suggestedStart);
+        const state =
+          callout.suggestion === "untouched"
+            ? "Suggested"
+            : callout.suggestion === "confirmed"
+              ? "Confirmed"
+              : "Edited";
+        let note = "";
+        if (!callout.known) note = " (not in this project's section types)";
+        else if (!callout.section && callout.suggestion === "untouched")
+          note = " (unlabelled: choose a section)";
+        text.textContent = state + " from the structure file: " + from + note;
+        badge.classList.toggle("is-unknown", !callout.known);
+        confirm.hidden = callout.suggestion !== "untouched";
+      };
+      /** The analyst changed a suggested callout: it counts as edited. */
+      const touched = () => {
+        if (callout.origin === "suggested" && callout.suggestion !== "edited") {
+          callout.suggestion = "edited";
+          paintSuggestion();
+          paintPending();
+        }
+      };
+      callout.touched = touched;
+      confirm.addEventListener("click", () => {
+        markInteraction();
+        callout.suggestion = "confirmed";
+        paintSuggestion();
+        paintPending();
+        changed();
+      });
+      paintSuggestion();
       const paintStart = () => {
         seekButton.textContent = "▶ " + clockTenths(callout.start);
         seekButton.setAttribute("aria-label", "Go to " + clockTenths(callout.start));
@@ -1986,6 +2437,7 @@
           return;
         }
         say("");
+        if (value !== callout.start) touched();
         callout.start = value;
         paintStart();
         sortCallouts();
@@ -2000,17 +2452,22 @@
       });
       section.addEventListener("change", () => {
         callout.section = section.value;
+        touched();
         changed();
       });
       notes.addEventListener("input", () => {
         callout.notes = notes.value;
+        paintNoteStyle(noteStyle, notes.value);
+        touched();
         changed();
       });
+      paintNoteStyle(noteStyle, notes.value);
       remove.addEventListener("click", () => {
         callouts = callouts.filter((c) => c !== callout);
         node.remove();
         sortCallouts();
         paintMarks();
+        paintPending();
         changed();
       });
       for (const field of Array.from(node.querySelectorAll(".tag-field"))) {
@@ -2018,6 +2475,7 @@
         bindTags(
           field,
           field.dataset.tags === "vibes" ? callout.vibes : callout.instruments,
+          touched,
         );
       }
       callout.node = node;
@@ -2038,16 +2496,7 @@
         return;
       }
       say("");
-      /** @type {Callout} */
-      const callout = {
-        key: nextKey++,
-        start: at,
-        section: "",
-        notes: "",
-        instruments: [],
-        vibes: [],
-        node: null,
-      };
+      const callout = newCallout({ start: at });
       callouts.push(callout);
       render(callout);
       sortCallouts();
@@ -2059,6 +2508,36 @@
         hook(node, "callout-section").focus({ preventScroll: true });
       }
     };
+
+    /**
+     * A callout from saved or suggested data (start already checked).
+     * @param {Record<string, any>} item
+     * @returns {Callout}
+     */
+    function newCallout(item) {
+      const suggested = item.origin === "suggested";
+      const state = ["untouched", "confirmed", "edited"].includes(item.suggestion)
+        ? item.suggestion
+        : "untouched";
+      return {
+        key: nextKey++,
+        start: finiteOr(item.start, 0),
+        section: typeof item.section === "string" ? item.section : "",
+        notes: typeof item.notes === "string" ? item.notes : "",
+        instruments: stringList(item.instruments),
+        vibes: stringList(item.vibes),
+        node: null,
+        origin: suggested ? "suggested" : "analyst",
+        suggestion: suggested ? state : "",
+        suggestedLabel:
+          suggested && typeof item.suggested_label === "string"
+            ? item.suggested_label
+            : "",
+        suggestedStart: finiteOr(item.suggested_start, finiteOr(item.start, 0)),
+        known: suggested ? item.suggested_known !== false : true,
+        touched: () => undefined,
+      };
+    }
 
     const paintMarks = () => queueWave(track);
     trackMarks = () => callouts.map((c) => c.start);
@@ -2131,13 +2610,24 @@
     collectAnswers = () => ({
       caption: caption.value,
       word_count: countWords(caption.value),
-      callouts: callouts.map((c) => ({
-        start: c.start,
-        section: c.section,
-        notes: c.notes,
-        instruments: c.instruments.slice(),
-        vibes: c.vibes.slice(),
-      })),
+      callouts: callouts.map((c) => {
+        /** @type {Record<string, any>} */
+        const out = {
+          start: c.start,
+          section: c.section,
+          notes: c.notes,
+          instruments: c.instruments.slice(),
+          vibes: c.vibes.slice(),
+          origin: c.origin,
+        };
+        if (c.origin === "suggested") {
+          out.suggestion = c.suggestion;
+          out.suggested_label = c.suggestedLabel;
+          out.suggested_start = c.suggestedStart;
+          out.suggested_known = c.known;
+        }
+        return out;
+      }),
       summary: summaryAnswers(),
     });
 
@@ -2182,31 +2672,34 @@
 
     // Restore, then listen.
     if (typeof saved.caption === "string") caption.value = saved.caption;
-    if (Array.isArray(saved.callouts)) {
-      for (const item of saved.callouts) {
-        if (!isObject(item)) continue;
-        const start = finiteOr(item.start, NaN);
-        if (
-          !Number.isFinite(start) ||
-          callouts.some((c) => Math.abs(c.start - start) < 0.05)
-        ) {
-          continue;
-        }
-        /** @type {Callout} */
-        const callout = {
-          key: nextKey++,
-          start: start,
-          section: typeof item.section === "string" ? item.section : "",
-          notes: typeof item.notes === "string" ? item.notes : "",
-          instruments: stringList(item.instruments),
-          vibes: stringList(item.vibes),
-          node: null,
-        };
-        callouts.push(callout);
-        render(callout);
+    // A draft (or a reissued task's earlier answers) has its own callouts; a task
+    // opened for the first time starts from the build's suggestions, if any.
+    const restored = Array.isArray(saved.callouts)
+      ? saved.callouts
+      : (captions.suggestions || []).map((s) => ({
+          start: s.start,
+          section: s.section,
+          origin: "suggested",
+          suggestion: "untouched",
+          suggested_label: s.label,
+          suggested_start: s.start,
+          suggested_known: s.known,
+        }));
+    for (const item of restored) {
+      if (!isObject(item)) continue;
+      const start = finiteOr(item.start, NaN);
+      if (
+        !Number.isFinite(start) ||
+        start < 0 ||
+        callouts.some((c) => Math.abs(c.start - start) < 0.05)
+      ) {
+        continue;
       }
-      sortCallouts();
+      const callout = newCallout(item);
+      callouts.push(callout);
+      render(callout);
     }
+    sortCallouts();
     if (isObject(saved.summary)) {
       for (const field of captions.summary) {
         const value = saved.summary[field.id];
@@ -2220,9 +2713,12 @@
     }
     empty.hidden = callouts.length > 0;
     paintWords();
+    paintStyle();
+    paintPending();
 
     caption.addEventListener("input", () => {
       paintWords();
+      paintStyle();
       changed();
     });
     summaryForm.addEventListener("change", changed);
@@ -2358,6 +2854,7 @@
       answers: collectAnswers(),
       anomalies: anomalyList(),
       recycle_requested: recycle,
+      rework_round: config.rework ? config.rework.round : 0,
     };
   }
 
@@ -2497,7 +2994,10 @@
     tracks = config.clips.map((clip) =>
       makeTrack(clip, isObject(savedClips[clip.label]) ? savedClips[clip.label] : {}),
     );
-    const answers = isObject(draft.answers) ? draft.answers : {};
+    // A task reissued for a rewrite starts from the earlier submission's answers.
+    const earlier =
+      config.rework && isObject(config.rework.answers) ? config.rework.answers : {};
+    const answers = isObject(draft.answers) ? draft.answers : earlier;
     if (config.task.kind === "caption") {
       bindCaption(answers);
     } else {

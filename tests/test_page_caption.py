@@ -164,6 +164,7 @@ def test_caption_submission_and_restore(page: Page, quick_build: BuildResult) ->
             "notes": "Bass enters, Größe",
             "instruments": ["piano", "theremin"],
             "vibes": ["dreamy"],
+            "origin": "analyst",
         }
     ]
     summary = answers["summary"]
