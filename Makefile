@@ -28,7 +28,9 @@ system-deps:
 
 demo: $(STAMP)
 	rm -rf $(DEMO)
-	$(PY) cli.py build examples/pilot --out $(DEMO)
+	@# The example submissions were made with bundles of this same build, built
+	@# before this fresh folder; sync rejects work dated before its build.
+	$(PY) cli.py build examples/pilot --out $(DEMO) --built-at 2026-12-01
 	$(PY) cli.py sync examples/pilot/submissions --build $(DEMO) --tracker $(DEMO)/tracker.xlsx
 	$(PY) cli.py report --tracker $(DEMO)/tracker.xlsx --out $(DEMO)/dashboard.html
 	@echo

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,6 +110,14 @@ def validate(ctx: click.Context, project: Path, strict: bool) -> None:
     help="Bundle 16-bit FLAC or WAV copies of clips some browsers cannot play "
     "(overrides audio.transcode in the config).",
 )
+@click.option(
+    "--built-at",
+    metavar="TIME",
+    default=None,
+    help="When these bundles were first built (ISO-8601, e.g. 2026-03-01 or "
+    "2026-03-01T09:00Z), for a new --out of a project whose bundles are already "
+    "out: sync rejects work dated more than a day before the build.",
+)
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -117,6 +126,7 @@ def build(
     strict: bool,
     jobs: int,
     transcode: str | None,
+    built_at: str | None,
 ) -> None:
     """Build one offline HTML bundle (and zip) per rater from a project folder."""
     from builder.build import build as run_build
@@ -128,6 +138,7 @@ def build(
         jobs=jobs,
         progress=ctx.obj["progress"],
         transcode_to=transcode,
+        built_at=_instant(built_at, "--built-at") if built_at else None,
     )
     click.echo(result.report, nl=False)
     click.echo(f"Bundles: {out / 'bundles'}/<rater>/index.html (open one first)")
@@ -270,6 +281,18 @@ def report(
         f"report: {board.days} day(s), {len(board.raters)} rater(s), "
         f"{len(board.anomalies)} anomaly(ies) -> {out}"
     )
+
+
+def _instant(text: str, option: str) -> datetime:
+    """Read an ISO-8601 day or time; without an offset it is taken as UTC."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(
+            f"{text!r} is not an ISO-8601 day or time (e.g. 2026-03-01T09:00Z)",
+            param_hint=option,
+        ) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _sync_target(

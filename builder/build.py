@@ -7,6 +7,7 @@ touched until the project has passed every check.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -38,7 +39,14 @@ from builder.plan import (
     short_hash,
 )
 from builder.project import Project, load_project
-from builder.record import RECORD_NAME, RECORD_SCHEMA, REPORT_NAME, write_record
+from builder.record import (
+    RECORD_NAME,
+    RECORD_SCHEMA,
+    REPORT_NAME,
+    history_entry,
+    keep_history,
+    write_record,
+)
 from builder.render import render
 from builder.report import format_report
 from builder.rework import Reissue
@@ -93,10 +101,13 @@ def build(
     progress: bool = True,
     transcode_to: str | None = None,
     reissues: dict[Pair, Reissue] | None = None,
+    built_at: datetime | None = None,
 ) -> BuildResult:
     """Build every rater's bundle for the project in ``root`` into ``out``.
 
     ``transcode_to`` ("flac" or "wav") overrides the config's ``audio.transcode``.
+    ``built_at`` is when these bundles were first built (default now; a
+    record of the same build already in ``out`` keeps its earlier time).
     ``reissues`` are caption tasks sent back for a rewrite, by (task, rater).
     """
     started = time.perf_counter()
@@ -117,6 +128,7 @@ def build(
         )
 
     record = _record(project, build, plan, seed, kept)
+    keep_history(record, _previous_record(out), built_at)
 
     out.mkdir(parents=True, exist_ok=True)
     staging = out / f".staging-{build}-{os.getpid()}"
@@ -169,6 +181,28 @@ def _check_reissues(
             continue
         project.warnings.append(Problem("tracker", message))
     return kept
+
+
+def _previous_record(out: Path) -> dict[str, Any] | None:
+    """The build record ``out`` already holds, whose build joins the history."""
+    path = out / RECORD_NAME
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text("utf-8-sig"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        log.warning("%s is unreadable (%s); earlier builds are forgotten", path, exc)
+        return None
+    if not isinstance(data, dict) or data.get("schema") != RECORD_SCHEMA:
+        log.warning("%s is not a build record; earlier builds are forgotten", path)
+        return None
+    try:
+        history_entry(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        log.warning("%s lacks %s; earlier builds are forgotten", path, exc)
+        return None
+    log.info("keeping build %s in the history of %s", data.get("build_id"), path)
+    return data
 
 
 def _transcode_kind(project: Project, source: str) -> str | None:

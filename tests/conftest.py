@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from builder.build import BuildResult, build
+from tests.sync_support import BUILT_AT
 
 # Test modules import the backend helpers directly and load them as a plugin too;
 # registering them first lets pytest rewrite their asserts either way.
@@ -28,7 +29,7 @@ SHARED = REPO.parent / "shared"
 def pilot_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """The example project built once per session; treat it as read-only."""
     out = tmp_path_factory.mktemp("pilot-build")
-    return build(EXAMPLE, out, progress=False)
+    return build(EXAMPLE, out, progress=False, built_at=BUILT_AT)
 
 
 @pytest.fixture

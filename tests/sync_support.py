@@ -14,6 +14,9 @@ from tracker.xlsx import XlsxTracker
 
 # Every sync test runs "now" at this instant; submissions are made just before it.
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+# Builds that sync tests use say they were made at this instant, well before any
+# submission (sync rejects work dated before its build).
+BUILT_AT = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 def run_sync(

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
@@ -379,3 +380,124 @@ def test_bad_trial_and_gold_columns_are_reported(make_project: MakeProject) -> N
         (7, "gold_tolerance"),
         (8, "gold_tolerance"),
     ]
+
+
+# ---- history: earlier builds into the same --out ------------------------------------
+
+HISTORY_ROWS = [
+    "task_id,kind,prompt,clip_a,model_a,clip_b,model_b",
+    "t1,ab,Rock,audio/chaosland-riff.ogg,m1,audio/madness-riff.ogg,m2",
+    "t2,caption,Describe,audio/feelings-build.ogg,m1,,",
+]
+FIRST = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
+
+
+def test_a_rebuild_keeps_the_builds_made_before_it_in_the_same_folder(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    root = make_project(HISTORY_ROWS)
+    out = tmp_path / "out"
+    first = build(root, out, progress=False, built_at=FIRST)
+    assert first.record["history"] == []
+    assert first.record["built_at"] == "2026-02-01T09:00:00+00:00"
+    # The same project again: the same build, still as first built.
+    again = build(root, out, progress=False, built_at=FIRST + timedelta(days=3))
+    assert (again.build_id, again.record["built_at"]) == (
+        first.build_id,
+        FIRST.isoformat(),
+    )
+    assert again.record["history"] == []
+
+    rows = [
+        *HISTORY_ROWS,
+        "t3,ab,Pop,audio/madness-riff.ogg,m2,audio/chaosland-riff.ogg,m1",
+    ]
+    rows[1] = rows[1].replace(",Rock,", ",Hard rock,")
+    (root / "tasks.csv").write_text("\n".join(rows) + "\n", "utf-8")
+    later = FIRST + timedelta(days=10)
+    second = build(root, out, progress=False, built_at=later)
+
+    record = load_record(out)
+    assert second.build_id != first.build_id
+    assert record.built_at == later
+    [entry] = record.history
+    assert (entry["build_id"], entry["built_at"]) == (first.build_id, FIRST.isoformat())
+    assert set(entry["raters"]) == {"r1", "r2"}
+    for rater_id, rater in first.record["raters"].items():
+        then = entry["raters"][rater_id]
+        assert then["bundle_id"] == rater["bundle_id"]
+        assert then["tasks"] == {t: e["fingerprint"] for t, e in rater["tasks"].items()}
+    assert record.earlier_build(first.build_id) == entry
+    assert record.earlier_build(second.build_id) is None
+    t1_rater = next(r for r, v in first.record["raters"].items() if "t1" in v["tasks"])
+    t2_rater = next(r for r, v in first.record["raters"].items() if "t2" in v["tasks"])
+    assert record.changed_since(entry, "t1", t1_rater) == ["prompt"]
+    assert record.changed_since(entry, "t2", t2_rater) == []
+
+    # A third build keeps both earlier ones, oldest first; going back to the first
+    # project state takes that build out of the history with its first time.
+    (root / "tasks.csv").write_text("\n".join(HISTORY_ROWS) + "\n", "utf-8")
+    back = build(root, out, progress=False, built_at=later + timedelta(days=1))
+    assert back.build_id == first.build_id
+    assert back.record["built_at"] == FIRST.isoformat()
+    assert [h["build_id"] for h in back.record["history"]] == [second.build_id]
+
+
+def test_a_fingerprint_changes_with_what_shapes_the_answers(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    root = make_project(HISTORY_ROWS)
+    out = tmp_path / "out"
+    first = build(root, out, progress=False, built_at=FIRST)
+    config = (root / "earmark.toml").read_text("utf-8")
+    (root / "earmark.toml").write_text(
+        config + "\n[captions]\nmin_words = 100\n\n[listening]\nmin_coverage = 0.8\n",
+        "utf-8",
+    )
+    build(root, out, progress=False, built_at=FIRST + timedelta(days=1))
+
+    record = load_record(out)
+    entry = record.history[0]
+    t1_rater = next(r for r, v in first.record["raters"].items() if "t1" in v["tasks"])
+    t2_rater = next(r for r, v in first.record["raters"].items() if "t2" in v["tasks"])
+    assert record.changed_since(entry, "t1", t1_rater) == ["listening rule"]
+    assert record.changed_since(entry, "t2", t2_rater) == [
+        "caption rules",
+        "listening rule",
+    ]
+
+
+def test_another_projects_record_is_not_history(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    build(make_project(HISTORY_ROWS), out, progress=False, built_at=FIRST)
+    other = make_project(
+        HISTORY_ROWS,
+        config='[project]\nid = "other"\n\n[[raters]]\nid = "r1"\n',
+        name="other",
+    )
+
+    result = build(other, out, progress=False)
+
+    assert result.record["history"] == []
+
+
+def test_built_at_can_be_given_on_the_command_line(
+    make_project: MakeProject, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    root = make_project(HISTORY_ROWS)
+    out = tmp_path / "out"
+    args = ["-q", "build", str(root), "--out", str(out), "--built-at"]
+
+    done = CliRunner().invoke(main, [*args, "2026-03-01"])
+    bad = CliRunner().invoke(main, [*args, "last tuesday"])
+
+    assert done.exit_code == 0, done.output
+    assert load_record(out).built_at == datetime(2026, 3, 1, tzinfo=UTC)
+    assert bad.exit_code == 2
+    assert "'last tuesday' is not an ISO-8601 day or time" in bad.output

@@ -16,7 +16,7 @@ from builder.errors import EarmarkError
 from builder.record import load_record
 from tests.fakesheets import FakeSheets
 from tests.sheets_support import kinds, many_tasks_project, sheets_tracker, submit_all
-from tests.sync_support import NOW
+from tests.sync_support import BUILT_AT, NOW
 from tracker.sheets_state import STATE_TAB, SheetState
 from tracker.sync import SyncReport, sync
 
@@ -30,7 +30,12 @@ STRUCTURE = r"/spreadsheets/[^/:]+:batchUpdate$"
 def built(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """40 tasks, 3 raters, 2 per task: 80 planned submissions."""
     root = tmp_path_factory.mktemp("faults")
-    return build(many_tasks_project(root / "project", 40), root / "out", progress=False)
+    return build(
+        many_tasks_project(root / "project", 40),
+        root / "out",
+        progress=False,
+        built_at=BUILT_AT,
+    )
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.sheets_support import (
     submit_all,
 )
 from tests.submission_factory import make_submission, stamp, write_submission
-from tests.sync_support import NOW
+from tests.sync_support import BUILT_AT, NOW
 from tracker.sheets import MAX_REQUEST_BYTES
 from tracker.sheets_layout import PROTECTION_TAG, RULE_TAG
 from tracker.sheets_state import STATE_TAB, SheetState
@@ -35,7 +35,10 @@ def many_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     """150 tasks, 3 raters, 2 per task: 300 planned submissions."""
     root = tmp_path_factory.mktemp("many")
     return build(
-        many_tasks_project(root / "project", 150), root / "out", progress=False
+        many_tasks_project(root / "project", 150),
+        root / "out",
+        progress=False,
+        built_at=BUILT_AT,
     )
 
 

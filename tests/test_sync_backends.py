@@ -21,7 +21,7 @@ from builder.build import BuildResult, build
 from builder.record import BuildRecord, load_record
 from tests.conftest import EXAMPLE
 from tests.submission_factory import make_submission, stamp, write_submission
-from tests.sync_support import NOW
+from tests.sync_support import BUILT_AT, NOW
 from tracker.cells import MAX_CELL_UNITS
 from tracker.sync import SyncReport, sync
 from tracker.tables import ANOMALIES, SUBMISSIONS, TABS, TASKS
@@ -347,7 +347,7 @@ def formula_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
             f"{task},ab,{quoted},audio/chaosland-riff.ogg,m1,audio/madness-riff.ogg,=m2"
         )
     (root / "tasks.csv").write_text("\n".join(lines) + "\n", "utf-8")
-    return build(root, root.parent / "out", progress=False)
+    return build(root, root.parent / "out", progress=False, built_at=BUILT_AT)
 
 
 def test_f17_formula_like_text_and_ids_stay_text_and_numbers_stay_numbers(

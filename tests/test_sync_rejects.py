@@ -161,8 +161,9 @@ CASES: dict[str, tuple[Make, str, tuple[str | None, str | None]]] = {
     "not-an-object": (raw("[1, 2]"), "$: [1, 2] is not of type 'object'", (None, None)),
     "older-build-F14": (
         edited(_set(build_id="0123456789ab")),
-        "made with build 0123456789ab, but the current build is {build}: the rater "
-        "used an older bundle",
+        "made with build 0123456789ab, but the current build is {build} and this "
+        "build folder has no record of 0123456789ab: the rater used a bundle from "
+        "another build folder",
         ("ab-001", "r01"),
     ),
     "missing-ids-F14": (

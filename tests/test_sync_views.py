@@ -16,7 +16,7 @@ from builder.build import BuildResult, build
 from builder.record import BuildRecord, load_record
 from tests.conftest import EXAMPLE
 from tests.submission_factory import make_submission, stamp, write_submission
-from tests.sync_support import NOW, by_pair, read_tab, run_sync
+from tests.sync_support import BUILT_AT, NOW, by_pair, read_tab, run_sync
 from tracker.views import gold_agrees
 
 AT = NOW - timedelta(days=1)
@@ -395,7 +395,7 @@ def gold_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
         f"n1,ab,Plain,{ab},,r2",
     ]
     (root / "tasks.csv").write_text("\n".join(lines) + "\n", "utf-8")
-    return build(root, root.parent / "out", progress=False)
+    return build(root, root.parent / "out", progress=False, built_at=BUILT_AT)
 
 
 def answer_for(record: BuildRecord, task: str, rater: str, slot: str) -> str:

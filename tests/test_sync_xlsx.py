@@ -19,7 +19,7 @@ from builder.build import BuildResult, build
 from builder.errors import EarmarkError
 from builder.record import BuildRecord, load_record
 from tests.submission_factory import make_submission, stamp, write_submission
-from tests.sync_support import NOW, by_pair, read_tab, run_sync
+from tests.sync_support import BUILT_AT, NOW, by_pair, read_tab, run_sync
 from tracker.cells import MAX_CELL_UNITS
 from tracker.tables import SUBMISSIONS
 
@@ -448,7 +448,7 @@ def formula_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
             f"t{i},ab,{quoted},audio/chaosland-riff.ogg,m1,audio/madness-riff.ogg,=m2"
         )
     (root / "tasks.csv").write_text("\n".join(lines) + "\n", "utf-8")
-    return build(root, root.parent / "out", progress=False)
+    return build(root, root.parent / "out", progress=False, built_at=BUILT_AT)
 
 
 def test_f17_formula_like_text_stays_text_and_numbers_stay_numbers(

@@ -10,12 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from builder.record import BuildRecord
+from builder.record import BuildRecord, parse_time
+from tracker.callouts import callout_reasons
 from tracker.submissions import Loaded, Rejected
 from tracker.times import parse_instant, utc_text
 
 # A rater's clock may run a little fast; more than this is not a clock drift.
 FUTURE_SLACK = timedelta(minutes=10)
+# Work cannot start before its bundle was built. A day of leeway covers a
+# computer whose clock is set to local time under the wrong time zone.
+BUILD_SLACK = timedelta(days=1)
 EARLIEST = datetime(2020, 1, 1, tzinfo=UTC)
 PREFERENCE = re.compile(r"^(?:0|([AB])([1-9]))$")
 
@@ -38,18 +42,26 @@ class Accepted:
 
 
 def check(loaded: Loaded, record: BuildRecord, now: datetime) -> Accepted | Rejected:
-    """Accept ``loaded`` or say every way it disagrees with ``record``."""
+    """Accept ``loaded`` or say every way it disagrees with ``record``.
+
+    A file made with an earlier build of the same folder (one in the record's
+    history) is checked against the current build when its task, as that rater
+    saw it, has not changed since; otherwise it is set aside with what changed.
+    """
     data = loaded.data
-    reasons = _identity(data, record)
-    answer_reasons = []
-    if not reasons:
-        reasons += _task(data, record)
-        answer_reasons = _answers(data, record)
-    times, time_reasons = _times(data, now)
-    reasons += time_reasons
-    # Metadata is what the page fills in; a bad answer alone is not a metadata error.
-    metadata = bool(reasons)
-    reasons += answer_reasons
+    # Metadata is what the page fills in: ids, the task and its clips, times.
+    metadata = _identity(data, record)
+    other: list[str] = []
+    if not metadata:
+        earlier, changed = _earlier_task(data, record)
+        metadata += earlier
+        other += changed
+        if not metadata and not other:
+            metadata += _task(data, record)
+            other += _answers(data, record)
+    times, time_reasons = _times(data, now, _built_at(data, record))
+    metadata += time_reasons
+    reasons = metadata + other
     if reasons or times is None:
         return Rejected(
             loaded.name,
@@ -57,7 +69,7 @@ def check(loaded: Loaded, record: BuildRecord, now: datetime) -> Accepted | Reje
             "; ".join(reasons),
             loaded.task_id,
             loaded.rater_id,
-            metadata,
+            bool(metadata),
         )
     return Accepted(loaded, *times)
 
@@ -90,22 +102,76 @@ def _identity(data: dict[str, Any], record: BuildRecord) -> list[str]:
             f"project {data['project_id']!r} is not this build's "
             f"project {record.project_id!r}"
         )
-    if data["build_id"] != record.build_id:
+    build_id, rater_id = data["build_id"], data["rater_id"]
+    current = build_id == record.build_id
+    earlier = None if current else record.earlier_build(build_id)
+    if not current and earlier is None:
         reasons.append(
-            f"made with build {data['build_id']}, but the current build is "
-            f"{record.build_id}: the rater used an older bundle (send them the "
-            "current one and ask them to redo the task), or --build names an old "
-            "build folder"
+            f"made with build {build_id}, but the current build is "
+            f"{record.build_id} and this build folder has no record of {build_id}: "
+            "the rater used a bundle from another build folder (send them the "
+            "current one and ask them to redo the task), or --build names the "
+            "wrong folder"
         )
-    rater = record.raters.get(data["rater_id"])
+    rater = record.raters.get(rater_id)
     if rater is None:
-        reasons.append(f"rater {data['rater_id']!r} is not in the build record")
-    elif data["bundle_id"] != rater["bundle_id"]:
+        reasons.append(f"rater {rater_id!r} is not in the build record")
+        return reasons
+    if earlier is not None:
+        rater = earlier["raters"].get(rater_id)
+        if rater is None:
+            reasons.append(f"rater {rater_id!r} was not in build {build_id}")
+            return reasons
+    elif not current:
+        return reasons
+    if data["bundle_id"] != rater["bundle_id"]:
+        of_build = "" if current else f" in build {build_id}"
         reasons.append(
-            f"bundle {data['bundle_id']} is not rater {data['rater_id']}'s "
-            f"bundle {rater['bundle_id']}"
+            f"bundle {data['bundle_id']} is not rater {rater_id}'s "
+            f"bundle {rater['bundle_id']}{of_build}"
         )
     return reasons
+
+
+def _earlier_task(
+    data: dict[str, Any], record: BuildRecord
+) -> tuple[list[str], list[str]]:
+    """For a file made with an earlier build: has its task changed since?
+
+    Returns (metadata reasons, other reasons); both empty for a file made with
+    the current build, or an earlier one whose task the rater saw as it is now.
+    """
+    build_id, task_id, rater_id = data["build_id"], data["task_id"], data["rater_id"]
+    earlier = record.earlier_build(build_id)
+    if earlier is None:
+        return [], []
+    if task_id not in earlier["raters"][rater_id]["tasks"]:
+        return [
+            f"task {task_id!r} was not assigned to rater {rater_id} in build {build_id}"
+        ], []
+    if task_id not in record.raters[rater_id]["tasks"]:
+        return [], [
+            f"task {task_id} is no longer assigned to rater {rater_id} in the "
+            f"current build {record.build_id}"
+        ]
+    changed = record.changed_since(earlier, task_id, rater_id)
+    if not changed:
+        return [], []
+    parts = " and ".join(", ".join(changed).rsplit(", ", 1))
+    verb = "differs" if len(changed) == 1 else "differ"
+    return [], [
+        f"task {task_id} changed since build {build_id}: {parts} {verb}; redo it "
+        f"in the current bundle (build {record.build_id})"
+    ]
+
+
+def _built_at(data: dict[str, Any], record: BuildRecord) -> tuple[str, datetime] | None:
+    """The build a file was made with and when it was built, if the record says."""
+    earlier = record.earlier_build(data["build_id"])
+    if earlier is not None:
+        return data["build_id"], parse_time(earlier.get("built_at")) or EARLIEST
+    built = record.built_at
+    return (record.build_id, built) if built else None
 
 
 def _task(data: dict[str, Any], record: BuildRecord) -> list[str]:
@@ -126,12 +192,14 @@ def _task(data: dict[str, Any], record: BuildRecord) -> list[str]:
 
 
 def _answers(data: dict[str, Any], record: BuildRecord) -> list[str]:
-    """Check the preference answer's form (the rest the schema checked)."""
+    """Check the preference answer's form, or a caption's callout times."""
     task = record.tasks.get(data["task_id"])
-    if task is None or task["kind"] == "caption" or data["kind"] != task["kind"]:
+    if task is None or data["kind"] != task["kind"]:
         return []
     if data["task_id"] not in record.raters[data["rater_id"]]["tasks"]:
         return []
+    if task["kind"] == "caption":
+        return callout_reasons(data, record)
     item, strongest = preference_item(record)
     value = data["answers"].get(item)
     parsed = parse_preference(value)
@@ -172,9 +240,14 @@ def _clips(data: dict[str, Any], expected: dict[str, str]) -> list[str]:
 
 
 def _times(
-    data: dict[str, Any], now: datetime
+    data: dict[str, Any], now: datetime, built: tuple[str, datetime] | None
 ) -> tuple[tuple[datetime, datetime] | None, list[str]]:
-    """Parse started_at and submitted_at and check they are plausible."""
+    """Parse started_at and submitted_at and check they are plausible.
+
+    Nothing can happen more than BUILD_SLACK before ``built`` (the build the
+    file was made with, and when it was built) nor after ``now`` (give or take
+    FUTURE_SLACK).
+    """
     reasons: list[str] = []
     parsed: dict[str, datetime] = {}
     stamps = [
@@ -194,6 +267,11 @@ def _times(
         parsed[field] = instant
         if instant < EARLIEST:
             reasons.append(f"{field} {utc_text(instant)} is before 2020")
+        elif built and instant < built[1] - BUILD_SLACK:
+            reasons.append(
+                f"{field} {utc_text(instant)} is before build {built[0]} was made "
+                f"({utc_text(built[1])}); the rater's clock may be wrong"
+            )
         elif instant > now + FUTURE_SLACK:
             reasons.append(
                 f"{field} {utc_text(instant)} is in the future (now "

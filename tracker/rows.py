@@ -93,6 +93,7 @@ def submission_rows(
             "anomalies": len(data["anomalies"]),
             "file": latest.accepted.file.name,
             "sha256": latest.accepted.file.sha256,
+            "build_id": data["build_id"],
             "revisions": latest.revisions,
             "rework": rework_count(previous.get(pair), latest.accepted.file.sha256),
             "first_synced_at_utc": memory.get(pair, {}).get(

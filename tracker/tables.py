@@ -127,6 +127,7 @@ SUBMISSIONS = TabSpec(
         _int("anomalies"),
         _text("file", 30),
         _text("sha256", 20),
+        _text("build_id", 14),
         _int("revisions"),
         _int("rework"),
         _utc("first_synced_at_utc", keep=True),
