@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from builder.record import BuildRecord, parse_time
+from tracker.callouts import callout_reasons
 from tracker.submissions import Loaded, Rejected
 from tracker.times import parse_instant, utc_text
 
@@ -191,12 +192,14 @@ def _task(data: dict[str, Any], record: BuildRecord) -> list[str]:
 
 
 def _answers(data: dict[str, Any], record: BuildRecord) -> list[str]:
-    """Check the preference answer's form (the rest the schema checked)."""
+    """Check the preference answer's form, or a caption's callout times."""
     task = record.tasks.get(data["task_id"])
-    if task is None or task["kind"] == "caption" or data["kind"] != task["kind"]:
+    if task is None or data["kind"] != task["kind"]:
         return []
     if data["task_id"] not in record.raters[data["rater_id"]]["tasks"]:
         return []
+    if task["kind"] == "caption":
+        return callout_reasons(data, record)
     item, strongest = preference_item(record)
     value = data["answers"].get(item)
     parsed = parse_preference(value)

@@ -95,7 +95,11 @@ def submission_rows(
             "sha256": latest.accepted.file.sha256,
             "build_id": data["build_id"],
             "revisions": latest.revisions,
-            "rework": rework_count(previous.get(pair), latest.accepted.file.sha256),
+            "rework": rework_count(
+                previous.get(pair),
+                latest.accepted.file.sha256,
+                _round(data.get("rework_round")),
+            ),
             "first_synced_at_utc": memory.get(pair, {}).get(
                 "first_synced_at_utc", utc_text(state.now)
             ),
@@ -107,20 +111,30 @@ def submission_rows(
     return rows
 
 
-def rework_count(previous: Mapping[str, Cell] | None, sha256: str) -> int:
+def rework_count(
+    previous: Mapping[str, Cell] | None, sha256: str, rework_round: int = 0
+) -> int:
     """The row's rework count, plus one if a lead asked for a redo and got one.
 
     A redo is asked for with review_status "rewrite" or "rejected"; it arrives
-    as a submission whose bytes differ from the one the row showed.
+    as a submission whose bytes differ from the one the row showed. A submission
+    from a task the build reissued for its n-th rewrite (``rework_round`` n)
+    counts at least n, even when the row missed a round (it was deleted, or the
+    status changed before the redo was synced).
     """
     if previous is None:
-        return 0
+        return rework_round
     count = count_cell(previous.get("rework"))
     status = key_text(previous.get("review_status")).lower()
     shown = key_text(previous.get("sha256"))
     if status in REDO_STATUSES and shown and shown != sha256:
         count += 1
-    return count
+    return max(count, rework_round)
+
+
+def _round(value: Any) -> int:
+    """A submission's rework_round (the schema allows only whole numbers >= 0)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def task_rows(state: SyncState) -> list[Row]:
