@@ -22,8 +22,10 @@ Example:
   python cli.py validate examples/pilot
 """
 EPILOG_BUILD = """\b
-Example:
+Examples:
   python cli.py build examples/pilot --out build/demo
+  python cli.py build examples/pilot --out build/demo \\
+      --tracker build/demo/tracker.xlsx --submissions examples/pilot/submissions
 """
 EPILOG_SYNC = """\b
 Examples:
@@ -118,6 +120,22 @@ def validate(ctx: click.Context, project: Path, strict: bool) -> None:
     "2026-03-01T09:00Z), for a new --out of a project whose bundles are already "
     "out: sync rejects work dated more than a day before the build.",
 )
+@click.option(
+    "--tracker",
+    "-t",
+    "tracker_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Tracker workbook: captions a lead marked 'rewrite' are reissued to the "
+    "same rater with the reviewer_notes shown and the earlier caption loaded.",
+)
+@click.option(
+    "--submissions",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="With --tracker: the folder of submission files to load earlier captions "
+    "from [default: the tracker's answers_json].",
+)
 @click.pass_context
 def build(
     ctx: click.Context,
@@ -126,10 +144,23 @@ def build(
     strict: bool,
     jobs: int,
     transcode: str | None,
+    tracker_path: Path | None,
+    submissions: Path | None,
     built_at: str | None,
 ) -> None:
     """Build one offline HTML bundle (and zip) per rater from a project folder."""
     from builder.build import build as run_build
+
+    reissues = None
+    if tracker_path is not None:
+        from tracker.rewrites import read_rewrites
+        from tracker.xlsx import XlsxTracker
+
+        if not tracker_path.is_file():
+            raise EarmarkError(f"Tracker {tracker_path} does not exist")
+        reissues = read_rewrites(XlsxTracker(tracker_path), submissions)
+    elif submissions is not None:
+        raise click.UsageError("--submissions goes with --tracker")
 
     result = run_build(
         project,
@@ -138,6 +169,7 @@ def build(
         jobs=jobs,
         progress=ctx.obj["progress"],
         transcode_to=transcode,
+        reissues=reissues,
         built_at=_instant(built_at, "--built-at") if built_at else None,
     )
     click.echo(result.report, nl=False)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,6 +52,11 @@ class StructureResult:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     format: str = ""
+
+
+def tenths(seconds: float) -> float:
+    """Round to a tenth of a second half up, as the page does (Math.round)."""
+    return math.floor(seconds * 10 + 0.5) / 10
 
 
 def parse_clock(text: str) -> float | None:
@@ -165,7 +171,7 @@ def read_structure(
                 )
             )
             continue
-        tenth = round(start, 1)
+        tenth = tenths(start)
         if key in sections:
             section, known = sections[key], True
         elif key in aliases:
