@@ -20,6 +20,18 @@ CAPTION = (
     "A driving instrumental rock piece opens with palm-muted distorted guitars "
     "over a steady kick, then the drums double up and a lead line enters."
 )
+CAPTION_MORE = (
+    "Later the band drops to bass and hi-hat, the guitars return an octave higher, "
+    "and the piece builds to a final chorus."
+)
+
+
+# Words enough for the default rubric's rationale (at least 15), after a text a
+# test cares about.
+ENOUGH_WORDS = (
+    " and so on: the rest of this rationale only brings it past the rubric's "
+    "fifteen word minimum"
+)
 
 
 def stamp(instant: datetime) -> str:
@@ -77,31 +89,70 @@ def make_submission(
             ],
         },
         "browser": {"user_agent": "Mozilla/5.0 (X11; Linux x86_64) test"},
-        "answers": _answers(task["kind"], list(clips)),
+        "answers": _answers(record, task_id, rater_id),
         "anomalies": [],
     }
     data.update(overrides)
     return data
 
 
-def _answers(kind: str, labels: list[str]) -> dict[str, Any]:
-    if kind == "caption":
+def long_caption(words: int) -> str:
+    """CAPTION, then more description, until it holds at least ``words`` words."""
+    parts = [CAPTION]
+    while sum(len(p.split()) for p in parts) < words:
+        parts.append(CAPTION_MORE)
+    return " ".join(parts)
+
+
+def _answers(record: BuildRecord, task_id: str, rater_id: str) -> dict[str, Any]:
+    """Answers a page would accept: every item of the task's rubric answered."""
+    task = record.tasks[task_id]
+    config = record.data["config"]
+    labels = [label for label in record.clip_ids(task_id, rater_id) if label != "X"]
+    if task["kind"] == "caption":
+        rules = config["captions"]
+        text = long_caption(rules["min_words"])
         return {
-            "caption": CAPTION,
-            "word_count": len(CAPTION.split()),
+            "caption": text,
+            "word_count": len(text.split()),
             "callouts": [
                 {"start": 0, "section": "intro", "instruments": ["distorted guitar"]},
                 {"start": 12.5, "section": "verse", "vibes": ["energetic"]},
             ],
-            "summary": {"genre": ["rock"], "quality": 4, "wow_factor": None},
+            "summary": {
+                field["id"]: (
+                    (field["vocabulary"] or ["rock"])[:1]
+                    if field["type"] == "multi"
+                    else _in_scale(field)
+                )
+                for field in rules["summary"]
+            },
         }
-    return {
-        "overall": "A2",
-        "holistic": {label: 4 for label in labels if label != "X"},
-        "rationale": RATIONALE,
-        "drivers": ["musical"],
-        "clips_match_prompt": True,
-    }
+    if task.get("abx_mode") == "identify":
+        return {"x_is": record.identify_key(task_id, rater_id)}
+    answers: dict[str, Any] = {}
+    for item in config["rubric"]:
+        kind = item["type"]
+        if kind == "preference":
+            answers[item["id"]] = "A2" if item["strength_points"] > 3 else "A1"
+        elif kind == "rating" and item["per_clip"]:
+            answers[item["id"]] = {label: _in_scale(item) for label in labels}
+        elif kind == "rating":
+            answers[item["id"]] = _in_scale(item)
+        elif kind == "text":
+            answers[item["id"]] = RATIONALE
+        elif kind == "tags":
+            answers[item["id"]] = [item["options"][0]["value"]]
+        elif kind == "confirm":
+            answers[item["id"]] = True
+        elif kind == "elements" and task["elements"]:
+            answers[item["id"]] = {label: [] for label in labels}
+    return answers
+
+
+def _in_scale(item: dict[str, Any]) -> int:
+    """4, or the nearest value on the item's scale."""
+    return min(max(4, int(item["scale_min"])), int(item["scale_max"]))
 
 
 def write_submission(

@@ -17,6 +17,19 @@ NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 # Builds that sync tests use say they were made at this instant, well before any
 # submission (sync rejects work dated before its build).
 BUILT_AT = datetime(2026, 1, 1, tzinfo=UTC)
+# A rubric whose written reason may be a single word (the default asks for 15),
+# for field cases whose rationales are short on purpose (F17).
+SHORT_RUBRIC = """
+[[rubric]]
+id = "overall"
+type = "preference"
+label = "Which clip is better?"
+
+[[rubric]]
+id = "rationale"
+type = "text"
+label = "Why?"
+"""
 
 
 def run_sync(

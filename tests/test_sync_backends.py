@@ -20,8 +20,13 @@ import pytest
 from builder.build import BuildResult, build
 from builder.record import BuildRecord, load_record
 from tests.conftest import EXAMPLE
-from tests.submission_factory import make_submission, stamp, write_submission
-from tests.sync_support import BUILT_AT, NOW
+from tests.submission_factory import (
+    ENOUGH_WORDS,
+    make_submission,
+    stamp,
+    write_submission,
+)
+from tests.sync_support import BUILT_AT, NOW, SHORT_RUBRIC
 from tracker.cells import MAX_CELL_UNITS
 from tracker.sync import SyncReport, sync
 from tracker.tables import ANOMALIES, SUBMISSIONS, TABS, TASKS
@@ -95,7 +100,7 @@ def test_every_backend_gets_the_same_tabs_columns_and_values(
     assert (row["active_minutes"], row["min_coverage_heard"]) == (21, 0.95)
     assert json.loads(row["answers_json"]) == ab["answers"]
     assert row["review_status"] is None
-    assert rows[("cap-001", "r01")]["caption_words"] == 24
+    assert rows[("cap-001", "r01")]["caption_words"] == 310
     tasks = tracker_backend.by_pair("Tasks")
     assert len(tasks) == len(record.planned())
     assert tasks[("ab-001", "r01")]["rater_name"] == "Ana Ferreira"
@@ -259,6 +264,37 @@ def test_versions_submitted_at_the_same_instant_are_ordered_without_file_names(
     ) in caplog.messages
 
 
+def test_answers_that_break_the_rubric_are_rejected_but_are_not_metadata_errors(
+    tracker_backend: Backend,
+    pilot_build: BuildResult,
+    record: BuildRecord,
+    folder: Path,
+) -> None:
+    write_submission(folder, submit(record, "ab-001", "r01"))
+    edited = submit(record, "ab-002", "r01")
+    edited["answers"]["rationale"] = "Better."
+    edited["answers"]["holistic"]["B"] = 0
+    write_submission(folder, edited, "edited.json")
+    other_bundle = submit(record, "abx-001", "r01")
+    other_bundle["bundle_id"] = record.raters["r02"]["bundle_id"]
+    write_submission(folder, other_bundle, "other-bundle.json")
+
+    run(tracker_backend, folder, pilot_build)
+
+    rejected = {r["file"]: r for r in tracker_backend.rows("Rejected")}
+    assert rejected["edited.json"]["reason"] == (
+        "task ab-002, rater r01: answers.holistic.B is 0, outside the scale 1-5; "
+        "task ab-002, rater r01: answers.rationale has 1 word(s); at least 15 are "
+        "needed"
+    )
+    assert rejected["edited.json"]["metadata"] == "no"
+    assert rejected["other-bundle.json"]["metadata"] == "yes"
+    raters = {r["rater_id"]: r for r in tracker_backend.rows("Raters")}
+    r01 = raters["r01"]
+    assert (r01["files"], r01["rejections"], r01["metadata_errors"]) == (3, 2, 1)
+    assert r01["metadata_error_rate"] == 0.333
+
+
 def test_f15_control_characters_replaced_and_logged(
     tracker_backend: Backend,
     pilot_build: BuildResult,
@@ -267,7 +303,7 @@ def test_f15_control_characters_replaced_and_logged(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     ab = submit(record, "ab-001", "r01")
-    ab["answers"]["rationale"] = "tight\x0bgroove \x1b[31mred\x1b[0m"
+    ab["answers"]["rationale"] = "tight\x0bgroove \x1b[31mred\x1b[0m" + ENOUGH_WORDS
     path = write_submission(folder, ab)
     before = path.read_bytes()
 
@@ -275,7 +311,9 @@ def test_f15_control_characters_replaced_and_logged(
         run(tracker_backend, folder, pilot_build)
 
     [row] = tracker_backend.rows("Submissions")
-    assert row["rationale"] == "tight\ufffdgroove \ufffd[31mred\ufffd[0m"
+    assert row["rationale"] == (
+        "tight\ufffdgroove \ufffd[31mred\ufffd[0m" + ENOUGH_WORDS
+    )
     assert json.loads(row["answers_json"])["rationale"] == ab["answers"]["rationale"]
     assert (
         "task ab-001, rater r01, field rationale: replaced 3 control or invalid "
@@ -337,7 +375,7 @@ def formula_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     for clip in ("chaosland-riff.ogg", "madness-riff.ogg"):
         shutil.copyfile(EXAMPLE / "audio" / clip, root / "audio" / clip)
     (root / "earmark.toml").write_text(
-        '[project]\nid = "f17"\n\n[[raters]]\nid = "007"\n', "utf-8"
+        '[project]\nid = "f17"\n\n[[raters]]\nid = "007"\n' + SHORT_RUBRIC, "utf-8"
     )
     prompts = {"001": FORMULA_PROMPT, "1e5": "#N/A", "t3": "-1 dB please"}
     lines = ["task_id,kind,prompt,clip_a,model_a,clip_b,model_b"]

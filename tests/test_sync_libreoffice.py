@@ -15,7 +15,7 @@ import pytest
 
 from builder.build import BuildResult
 from builder.record import load_record
-from tests.submission_factory import make_submission, write_submission
+from tests.submission_factory import ENOUGH_WORDS, make_submission, write_submission
 from tests.sync_support import NOW, read_tab, run_sync
 
 SOFFICE = shutil.which("soffice")
@@ -57,7 +57,14 @@ def test_formula_like_text_shows_as_text_and_a_resave_syncs_unchanged(
 ) -> None:
     record = load_record(pilot_build.out)
     folder = tmp_path / "submissions"
-    texts = {"ab-001": "=1+1", "ab-002": "+1 great", "abx-001": "#N/A"}
+    texts = {
+        task: text + ENOUGH_WORDS
+        for task, text in (
+            ("ab-001", "=1+1"),
+            ("ab-002", "+1 great"),
+            ("abx-001", "#N/A"),
+        )
+    }
     for task, text in texts.items():
         data = make_submission(record, task, "r01", submitted=NOW.replace(hour=1))
         data["answers"]["rationale"] = text

@@ -12,7 +12,12 @@ import pytest
 
 from builder.build import BuildResult
 from builder.record import BuildRecord, load_record
-from tests.submission_factory import make_submission, stamp, write_submission
+from tests.submission_factory import (
+    ENOUGH_WORDS,
+    make_submission,
+    stamp,
+    write_submission,
+)
 from tests.sync_support import NOW, by_pair, read_tab, run_sync
 
 AT = NOW - timedelta(days=1)
@@ -89,6 +94,31 @@ def _bad_preference(data: dict[str, Any], record: BuildRecord) -> None:
 
 def _too_strong(data: dict[str, Any], record: BuildRecord) -> None:
     data["answers"]["overall"] = "A4"
+
+
+def _answer(**values: Any) -> Callable[[dict[str, Any], BuildRecord], None]:
+    """Set rubric answers by item id; None deletes the item."""
+
+    def change(data: dict[str, Any], record: BuildRecord) -> None:
+        for key, value in values.items():
+            if value is None:
+                del data["answers"][key]
+            else:
+                data["answers"][key] = value
+
+    return change
+
+
+def _half_heard(data: dict[str, Any], record: BuildRecord) -> None:
+    data["listening"]["clips"]["B"]["coverage"] = 0.5
+
+
+def _short_caption(data: dict[str, Any], record: BuildRecord) -> None:
+    data.update(make_submission(record, "cap-001", "r01", submitted=AT))
+    data["answers"]["caption"] = "Too short to be a caption."
+    data["answers"]["summary"]["quality"] = 7
+    data["answers"]["summary"]["tempo"] = ["fast"]
+    del data["answers"]["summary"]["genre"]
 
 
 def _not_assigned(data: dict[str, Any], record: BuildRecord) -> None:
@@ -232,6 +262,64 @@ CASES: dict[str, tuple[Make, str, tuple[str | None, str | None]]] = {
         "answers.overall is 'A4'",
         ("ab-001", "r01"),
     ),
+    "required-item-deleted": (
+        edited(_answer(rationale=None)),
+        "task ab-001, rater r01: answers.rationale is missing (a required item)",
+        ("ab-001", "r01"),
+    ),
+    "rationale-too-short": (
+        edited(_answer(rationale="Muddy mix.")),
+        "task ab-001, rater r01: answers.rationale has 2 word(s); at least 15 are "
+        "needed",
+        ("ab-001", "r01"),
+    ),
+    "unknown-answer": (
+        edited(_answer(mood="dark")),
+        "task ab-001, rater r01: answers.mood is not in the rubric",
+        ("ab-001", "r01"),
+    ),
+    "rating-off-scale": (
+        edited(_answer(melody={"A": 9, "B": 3})),
+        "task ab-001, rater r01: answers.melody.A is 9, outside the scale 1-5",
+        ("ab-001", "r01"),
+    ),
+    "na-not-allowed": (
+        edited(_answer(melody={"A": "na", "B": 3})),
+        "task ab-001, rater r01: answers.melody.A is 'na', outside the scale 1-5",
+        ("ab-001", "r01"),
+    ),
+    "tag-not-offered": (
+        edited(_answer(drivers=["vibes"])),
+        "task ab-001, rater r01: answers.drivers holds 'vibes', which is not one of "
+        "its choices",
+        ("ab-001", "r01"),
+    ),
+    "element-not-listed": (
+        edited(_answer(elements={"A": ["cowbell"], "B": []})),
+        "task ab-001, rater r01: answers.elements.A holds 'cowbell', which is not "
+        "one of its choices",
+        ("ab-001", "r01"),
+    ),
+    "not-confirmed": (
+        edited(_answer(clips_match_prompt=False)),
+        "task ab-001, rater r01: answers.clips_match_prompt is not confirmed",
+        ("ab-001", "r01"),
+    ),
+    "coverage-below-minimum": (
+        edited(_half_heard),
+        "task ab-001, rater r01: listening.clips.B.coverage is 0.5, under "
+        "listening.min_coverage 0.9 (clip B was not heard enough)",
+        ("ab-001", "r01"),
+    ),
+    "caption-rules": (
+        edited(_short_caption),
+        "task cap-001, rater r01: answers.caption has 6 word(s); 300 to 500 are "
+        "needed; task cap-001, rater r01: answers.summary.tempo is not in the "
+        "summary fields; task cap-001, rater r01: answers.summary.genre has nothing "
+        "chosen; task cap-001, rater r01: answers.summary.quality is 7, outside the "
+        "scale 1-5",
+        ("cap-001", "r01"),
+    ),
     "future": (
         edited(_future),
         "submitted_at 2026-03-02T12:11:00Z is in the future (now 2026-03-02T12:00:00Z)",
@@ -309,11 +397,33 @@ def test_a_bad_file_is_rejected_with_its_reason_and_the_good_one_kept(
     ]
 
 
+def test_a_recycled_task_or_an_unplayable_clip_needs_no_answers_or_listening(
+    pilot_build: BuildResult, record: BuildRecord, tmp_path: Path
+) -> None:
+    recycled = sub(record)
+    recycled["recycle_requested"] = True
+    recycled["anomalies"] = [
+        {"kind": "audio_defect", "note": "B is silent", "flagged_at": stamp(AT)}
+    ]
+    recycled["answers"].update(overall=None, rationale="", clips_match_prompt=False)
+    recycled["answers"]["holistic"] = {"A": None, "B": None}
+    recycled["listening"]["clips"]["B"]["coverage"] = 0
+    unplayable = sub(record, "ab-002", "r01")
+    unplayable["listening"]["clips"]["A"].update(coverage=0, playable=False)
+    folder = tmp_path / "submissions"
+    write_submission(folder, recycled)
+    write_submission(folder, unplayable)
+
+    report = run_sync(folder, pilot_build, tmp_path / "tracker.xlsx")
+
+    assert (report.accepted, report.rejected) == (2, [])
+
+
 def test_a_file_re_saved_with_a_bom_is_accepted_f11(
     pilot_build: BuildResult, record: BuildRecord, tmp_path: Path
 ) -> None:
     data = sub(record)
-    data["answers"]["rationale"] = 'Größe, Μουσική, 音楽 🎵 "quoted"'
+    data["answers"]["rationale"] = 'Größe, Μουσική, 音楽 🎵 "quoted"' + ENOUGH_WORDS
     folder = tmp_path / "submissions"
     path = write_submission(folder, data, bom=True)
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
@@ -322,7 +432,7 @@ def test_a_file_re_saved_with_a_bom_is_accepted_f11(
 
     assert (report.accepted, len(report.rejected)) == (1, 0)
     [row] = read_tab(tmp_path / "tracker.xlsx", "Submissions")
-    assert row["rationale"] == 'Größe, Μουσική, 音楽 🎵 "quoted"'
+    assert row["rationale"] == 'Größe, Μουσική, 音楽 🎵 "quoted"' + ENOUGH_WORDS
 
 
 def test_a_file_lists_every_problem_it_has(

@@ -18,8 +18,20 @@ import pytest
 from builder.build import BuildResult, build
 from builder.errors import EarmarkError
 from builder.record import BuildRecord, load_record
-from tests.submission_factory import make_submission, stamp, write_submission
-from tests.sync_support import BUILT_AT, NOW, by_pair, read_tab, run_sync
+from tests.submission_factory import (
+    ENOUGH_WORDS,
+    make_submission,
+    stamp,
+    write_submission,
+)
+from tests.sync_support import (
+    BUILT_AT,
+    NOW,
+    SHORT_RUBRIC,
+    by_pair,
+    read_tab,
+    run_sync,
+)
 from tracker.cells import MAX_CELL_UNITS
 from tracker.tables import SUBMISSIONS
 
@@ -91,7 +103,7 @@ def test_accepted_rows_carry_model_versions_from_the_build_record(
     abx = rows[("abx-001", "r01")]
     assert abx["model_X"] == slot_model(record, "abx-001", "r01", "X")
     cap = rows[("cap-001", "r01")]
-    assert cap["caption_words"] == 24 + 5  # dashes are not words
+    assert cap["caption_words"] == 310 + 5  # dashes are not words
     assert cap["callouts"] == 2
     assert cap["preferred"] is None
     assert cap["caption"].startswith("A driving instrumental rock piece")
@@ -344,9 +356,9 @@ def test_f15_control_characters_replaced_logged_and_source_untouched(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     ab = submit(record, "ab-001", "r01")
-    ab["answers"]["rationale"] = "tight\x0bgroove \x1b[31mred\x1b[0m"
+    ab["answers"]["rationale"] = "tight\x0bgroove \x1b[31mred\x1b[0m" + ENOUGH_WORDS
     cap = submit(record, "cap-001", "r01")
-    cap["answers"]["caption"] = "Intro\x0bverse"
+    cap["answers"]["caption"] = "Intro\x0bverse " + cap["answers"]["caption"]
     paths = [write_submission(folder, ab), write_submission(folder, cap)]
     before = [p.read_bytes() for p in paths]
 
@@ -356,9 +368,9 @@ def test_f15_control_characters_replaced_logged_and_source_untouched(
     assert report.accepted == 2
     rows = by_pair(read_tab(tracker, "Submissions"))
     assert rows[("ab-001", "r01")]["rationale"] == (
-        "tight\ufffdgroove \ufffd[31mred\ufffd[0m"
+        "tight\ufffdgroove \ufffd[31mred\ufffd[0m" + ENOUGH_WORDS
     )
-    assert rows[("cap-001", "r01")]["caption"] == "Intro\ufffdverse"
+    assert rows[("cap-001", "r01")]["caption"].startswith("Intro\ufffdverse A ")
     assert (
         json.loads(rows[("ab-001", "r01")]["answers_json"])["rationale"]
         == (ab["answers"]["rationale"])
@@ -379,14 +391,14 @@ def test_lone_surrogates_do_not_make_an_unreadable_workbook(
     pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
 ) -> None:
     ab = submit(record, "ab-001", "r01")
-    ab["answers"]["rationale"] = "half an emoji \ud83c here"
+    ab["answers"]["rationale"] = "half an emoji \ud83c here" + ENOUGH_WORDS
     path = folder / "surrogate.json"
     path.write_text(json.dumps(ab), "utf-8")  # ASCII escapes keep "\ud83c" as is
 
     run_sync(folder, pilot_build, tracker)
 
     [row] = read_tab(tracker, "Submissions")
-    assert row["rationale"] == "half an emoji \ufffd here"
+    assert row["rationale"] == "half an emoji \ufffd here" + ENOUGH_WORDS
 
 
 def test_long_text_is_cut_below_the_cell_limit(
@@ -438,7 +450,7 @@ def formula_build(tmp_path_factory: pytest.TempPathFactory) -> BuildResult:
     for clip in ("chaosland-riff.ogg", "madness-riff.ogg"):
         shutil.copyfile(EXAMPLE / "audio" / clip, root / "audio" / clip)
     (root / "earmark.toml").write_text(
-        '[project]\nid = "f17"\n\n[[raters]]\nid = "r1"\n', "utf-8"
+        '[project]\nid = "f17"\n\n[[raters]]\nid = "r1"\n' + SHORT_RUBRIC, "utf-8"
     )
     prompts = [FORMULA_PROMPT, "#N/A", "-1 dB please"]
     lines = ["task_id,kind,prompt,clip_a,model_a,clip_b,model_b"]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from builder.record import BuildRecord, parse_time
+from tracker.answers import answer_problems
 from tracker.callouts import callout_reasons
 from tracker.submissions import Loaded, Rejected
 from tracker.times import parse_instant, utc_text
@@ -192,23 +193,20 @@ def _task(data: dict[str, Any], record: BuildRecord) -> list[str]:
 
 
 def _answers(data: dict[str, Any], record: BuildRecord) -> list[str]:
-    """Check the preference answer's form, or a caption's callout times."""
+    """Check the answers against the task's rules, and a caption's callout times.
+
+    Only a task that exists, is this rater's and is of the kind the file says
+    has rules to check against.
+    """
     task = record.tasks.get(data["task_id"])
     if task is None or data["kind"] != task["kind"]:
         return []
     if data["task_id"] not in record.raters[data["rater_id"]]["tasks"]:
         return []
-    if task["kind"] == "caption":
-        return callout_reasons(data, record)
-    item, strongest = preference_item(record)
-    value = data["answers"].get(item)
-    parsed = parse_preference(value)
-    if value is not None and (parsed is None or parsed[1] > strongest):
-        return [
-            f"answers.{item} is {value!r}; expected A{strongest}..A1, 0 or "
-            f"B1..B{strongest}"
-        ]
-    return []
+    problems = answer_problems(data, record)
+    if record.tasks[data["task_id"]]["kind"] == "caption":
+        problems += callout_reasons(data, record)
+    return problems
 
 
 def _clips(data: dict[str, Any], expected: dict[str, str]) -> list[str]:
