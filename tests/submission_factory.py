@@ -56,6 +56,8 @@ def make_submission(
     )
     started = submitted - timedelta(minutes=25)
     durations = {cid: info["duration"] for cid, info in record.data["clips"].items()}
+    trials = record.data["identify"]["files"]
+    durations |= {cid: trial["duration"] for cid, trial in trials.items()}
     data: dict[str, Any] = {
         "schema": "earmark.submission",
         "schema_version": 1,

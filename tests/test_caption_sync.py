@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,10 @@ TASK, RATER = "cap-001", "r01"
 
 def caption(build: BuildResult, starts: list[float], **extra: Any) -> dict[str, Any]:
     record = load_record(build.out)
-    data = make_submission(record, TASK, RATER, submitted=NOW.replace(hour=10), **extra)
+    # A later rework round is submitted later, as a reissued page can only be.
+    later = timedelta(minutes=10 * int(extra.get("rework_round", 0)))
+    submitted = NOW.replace(hour=10) + later
+    data = make_submission(record, TASK, RATER, submitted=submitted, **extra)
     data["answers"]["callouts"] = [
         {"start": start, "section": "verse", "origin": "analyst"} for start in starts
     ]

@@ -461,9 +461,9 @@ def test_raters_tab_on_a_hand_computed_example(
         "tasks_per_day": 4.33,
         # 1..12 minutes per track for g01..g12, 10 for the caption: median of 13
         "median_minutes_per_track": 7,
-        "files": 17,  # 13 + an identical copy + 3 rejected
+        "files": 16,  # 13 versions (an identical copy is not one) + 3 rejected
         "metadata_errors": 2,  # prompt and build; a bad answer is not metadata
-        "metadata_error_rate": 0.118,
+        "metadata_error_rate": 0.125,
         "rejections": 3,
         "rework": 0,
         "reviewed": 0,
@@ -472,6 +472,9 @@ def test_raters_tab_on_a_hand_computed_example(
         "gold_agreement": 0.833,  # 10 of 12
         "gold_recent": 1,  # the last 10 all agreed
         "gold_drift": 0.167,
+        "abx_trials": 0,
+        "abx_correct": 0,
+        "abx_p_value": None,
     }
     r2 = raters["r2"]
     assert (r2["submitted"], r2["tasks_per_day"], r2["median_minutes_per_track"]) == (

@@ -654,7 +654,7 @@ def test_a_crash_while_saving_leaves_the_old_workbook_intact(
     assert tracker.stat().st_mode & 0o777 == 0o640
 
 
-def test_rejected_rows_follow_their_files(
+def test_a_rejected_file_stays_listed_when_a_later_folder_lacks_it(
     pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
 ) -> None:
     bad = folder / "bad.json"
@@ -664,9 +664,9 @@ def test_rejected_rows_follow_their_files(
 
     report = run_sync(folder, pilot_build, tracker, now=NOW + timedelta(days=1))
 
-    assert report.changes[3].updated == 1
+    assert not report.written
     [row] = read_tab(tracker, "Rejected")
-    assert (row["file"], row["state"]) == ("bad.json", "gone")
+    assert (row["file"], row["state"]) == ("bad.json", "rejected")
     assert row["first_seen_at_utc"] == "2026-03-02T12:00:00Z"
 
 

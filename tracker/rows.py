@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from builder.record import BuildRecord
+from tracker.answers import count_words
 from tracker.cells import Cell, CellLog, storable
 from tracker.checks import parse_preference, preference_item
+from tracker.known import Known, Merged, SetAside, Submitted
 from tracker.reconcile import Key
 from tracker.revisions import Latest, Pair
 from tracker.submissions import Rejected
-from tracker.tables import Row, key_text
+from tracker.tables import Row, count_cell, key_text
 from tracker.times import parse_instant, utc_text
 
 log = logging.getLogger(__name__)
@@ -33,15 +35,29 @@ Memory = Mapping[Key, Mapping[str, str]]
 
 @dataclass(frozen=True)
 class SyncState:
-    """Everything the rows are made from, at one instant ``now``."""
+    """Everything the rows are made from, at one instant ``now``.
+
+    ``merged`` holds this run's files merged with the submissions the tracker
+    held (``known``); ``latest`` are the pairs whose Submissions row this run
+    writes from a file. ``set_aside`` is every rejected file the tracker or this
+    run knows; ``rejected`` this run's.
+    """
 
     record: BuildRecord
-    latest: Mapping[Pair, Latest]
+    merged: Merged
+    known: Known
     rejected: Sequence[Rejected]
+    set_aside: Sequence[SetAside]
     accepted_files: frozenset[tuple[str, str]]  # (file name, sha256)
     now: datetime
-    # Accepted files per rater id, revisions and identical copies included.
-    accepted_per_rater: Mapping[str, int]
+
+    @property
+    def latest(self) -> Mapping[Pair, Latest]:
+        return self.merged.files
+
+    @property
+    def submitted(self) -> Mapping[Pair, Submitted]:
+        return self.merged.submitted
 
 
 def submission_rows(
@@ -50,10 +66,12 @@ def submission_rows(
     cells: CellLog,
     previous: Mapping[Key, Mapping[str, Cell]],
 ) -> list[Row]:
-    """One row per (task, rater) with an accepted submission, in manifest order.
+    """One row per (task, rater) whose latest is this run's file, in manifest order.
 
-    ``previous`` holds each row's review_status, sha256 and rework as the tab
-    has them, for counting rework.
+    ``previous`` holds each row's review_status, sha256, rework and
+    changed_since_review as the tab has them. Rows the tracker holds that this
+    run does not replace get only what changed: a revisions count raised by
+    older files, or a review mark the lead cleared.
     """
     record = state.record
     pref_id, _ = preference_item(record)
@@ -81,6 +99,7 @@ def submission_rows(
             "preferred": preferred,
             "strength": preference[1] if preference else None,
             "preferred_model": models.get(preferred) if preferred else None,
+            "x_correct": _yes_no(x_correct(record, pair, answers)),
             "rationale": _text(answers.get(text_id)) if not is_caption else None,
             "caption": _text(answers.get("caption")) if is_caption else None,
             "caption_words": _words(answers.get("caption")) if is_caption else None,
@@ -94,11 +113,14 @@ def submission_rows(
             "file": latest.accepted.file.name,
             "sha256": latest.accepted.file.sha256,
             "build_id": data["build_id"],
-            "revisions": latest.revisions,
+            "revisions": state.merged.revisions[pair],
             "rework": rework_count(
                 previous.get(pair),
                 latest.accepted.file.sha256,
                 _round(data.get("rework_round")),
+            ),
+            "changed_since_review": changed_since_review(
+                previous.get(pair), latest.accepted.file.sha256
             ),
             "first_synced_at_utc": memory.get(pair, {}).get(
                 "first_synced_at_utc", utc_text(state.now)
@@ -108,7 +130,63 @@ def submission_rows(
             ),
         }
         rows.append(storable_row(row, f"task {task_id}, rater {rater_id}", cells))
+    return rows + _kept_rows(state, previous)
+
+
+def _kept_rows(
+    state: SyncState, previous: Mapping[Key, Mapping[str, Cell]]
+) -> list[Row]:
+    """Updates to rows this run does not replace."""
+    rows: list[Row] = []
+    for key, cells in previous.items():
+        pair = (key[0], key[1])
+        if pair in state.latest:
+            continue
+        row: Row = {"task_id": pair[0], "rater_id": pair[1]}
+        if pair in state.merged.older:
+            row["revisions"] = state.merged.older[pair]
+        marked = key_text(cells.get("changed_since_review")).lower() == "yes"
+        if marked and not key_text(cells.get("review_status")):
+            row["changed_since_review"] = None
+        if len(row) > 2:
+            rows.append(row)
     return rows
+
+
+def changed_since_review(
+    previous: Mapping[str, Cell] | None, sha256: str
+) -> str | None:
+    """Mark a row whose file replaced the one a lead reviewed: "yes" or None.
+
+    A lead's review_status is never overwritten, so without the mark a revised
+    submission would show the review of the version before it. The mark stays
+    until the lead empties review_status.
+    """
+    if previous is None or not key_text(previous.get("review_status")):
+        return None
+    shown = key_text(previous.get("sha256"))
+    if shown and shown != sha256:
+        return "yes"
+    marked = key_text(previous.get("changed_since_review")).lower() == "yes"
+    return "yes" if marked else None
+
+
+def x_correct(
+    record: BuildRecord, pair: Pair, answers: Mapping[str, Any]
+) -> bool | None:
+    """Whether an identify trial's answer names the clip X was; None if not one.
+
+    Scored against the key in the build record, never anything the page says.
+    """
+    key = record.identify_key(*pair)
+    answer = answers.get("x_is")
+    if key is None or answer not in ("A", "B"):
+        return None
+    return answer == key
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
 
 
 def rework_count(
@@ -138,11 +216,23 @@ def _round(value: Any) -> int:
 
 
 def task_rows(state: SyncState) -> list[Row]:
-    """Every planned (task, rater) with whether it has been submitted."""
+    """Every planned (task, rater) with whether it has been submitted.
+
+    Submitted means the tracker holds a submission (this run's file or a
+    Submissions row), or remembers one a lead deleted from Submissions; changed
+    means its only row answers the task as an earlier build showed it.
+    """
     record = state.record
     rows = []
-    for task_id, rater_id in record.planned():
-        latest = state.latest.get((task_id, rater_id))
+    for pair in record.planned():
+        task_id, rater_id = pair
+        submitted = state.submitted.get(pair)
+        if submitted is not None or pair in state.known.deleted:
+            status = "submitted"
+        elif pair in state.known.changed:
+            status = "changed"
+        else:
+            status = "pending"
         task = record.tasks[task_id]
         rows.append(
             {
@@ -151,10 +241,10 @@ def task_rows(state: SyncState) -> list[Row]:
                 "rater_name": record.raters[rater_id].get("name") or None,
                 "kind": task["kind"],
                 "batch": task["batch"] or None,
-                "state": "submitted" if latest else "pending",
-                "submitted_at_utc": (
-                    utc_text(latest.accepted.submitted) if latest else None
-                ),
+                "state": status,
+                "submitted_at_utc": utc_text(submitted.submitted)
+                if submitted
+                else None,
             }
         )
     return rows
@@ -205,17 +295,18 @@ def rejected_rows(state: SyncState, memory: Memory, cells: CellLog) -> list[Row]
             "metadata": "yes" if item.metadata else "no",
         }
         rows.append(storable_row(row, f"rejected file {item.name}", cells))
+    # A file rejected before and missing from this run's folder stays rejected;
+    # the same bytes accepted since (after a fix to the build) say so.
     for name, sha in memory:
-        if (name, sha) not in seen:
-            state_now = "accepted" if (name, sha) in state.accepted_files else "gone"
-            rows.append({"file": name, "sha256": sha or None, "state": state_now})
+        if (name, sha) not in seen and (name, sha) in state.accepted_files:
+            rows.append({"file": name, "sha256": sha or None, "state": "accepted"})
     return rows
 
 
-def ordered(record: BuildRecord, latest: Mapping[Pair, Latest]) -> list[Pair]:
-    """The pairs of ``latest`` in manifest order of their tasks."""
+def ordered(record: BuildRecord, pairs: Iterable[Pair]) -> list[Pair]:
+    """The ``pairs`` in manifest order of their tasks."""
     order = {task_id: i for i, task_id in enumerate(record.tasks)}
-    return sorted(latest, key=lambda pair: (order.get(pair[0], len(order)), pair))
+    return sorted(pairs, key=lambda pair: (order.get(pair[0], len(order)), pair))
 
 
 def _text_item(record: BuildRecord) -> str:
@@ -224,23 +315,13 @@ def _text_item(record: BuildRecord) -> str:
     return "rationale" if "rationale" in texts or not texts else str(texts[0])
 
 
-def count_cell(value: Cell) -> int:
-    """Return a count read back from a tab (a number, or Sheets text); else 0."""
-    try:
-        return max(int(float(key_text(value) or 0)), 0)
-    except ValueError:
-        return 0
-
-
 def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
 def _words(value: Any) -> int | None:
     """Count words as the caption page does; a lone dash or symbol is not a word."""
-    if not isinstance(value, str):
-        return None
-    return sum(any(ch.isalnum() for ch in word) for word in value.split())
+    return count_words(value) if isinstance(value, str) else None
 
 
 def _min_coverage(data: dict[str, Any], clips: Mapping[str, str]) -> float:

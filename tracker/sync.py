@@ -1,26 +1,26 @@
 """Sync: submission files + build record -> the tracker's tabs, in stages.
 
 load every file -> check each against the build record -> keep the latest per
-task and rater -> read the tracker -> reconcile each tab -> one write, or none
-when nothing changed.
+task and rater -> read the tracker -> merge with the submissions it holds ->
+reconcile each tab -> one write, or none when nothing changed.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from builder.errors import EarmarkError, Problem
 from builder.record import BuildRecord, load_record
-from tracker.cells import CellLog
+from tracker.cells import Cell, CellLog
 from tracker.checks import Accepted, check
+from tracker.known import merge, read_known, read_set_aside
 from tracker.reconcile import (
     Key,
-    column_values,
     leave_out_deleted,
     meta_rows,
     reconcile,
@@ -31,7 +31,6 @@ from tracker.revisions import pick_latest
 from tracker.rows import (
     SyncState,
     anomaly_rows,
-    count_cell,
     rejected_rows,
     submission_rows,
     task_rows,
@@ -52,6 +51,7 @@ from tracker.tables import (
     Table,
     TabSpec,
     Tracker,
+    count_cell,
 )
 from tracker.times import utc_text
 from tracker.views import (
@@ -77,6 +77,8 @@ class SyncReport:
     rejected: list[Rejected] = field(default_factory=list)
     superseded: int = 0
     copies: int = 0
+    # Accepted files made with an earlier build in the record's history.
+    earlier: int = 0
     changes: list[TabChange] = field(default_factory=list)
     # Rows a lead deleted that were left out (or, with restore, written again).
     deleted: int = 0
@@ -111,8 +113,9 @@ class SyncReport:
         if self.deleted:
             done = "restored" if self.restored else "left out"
             deleted = f", {self.deleted} deleted in the tracker {done}"
+        earlier = f" ({self.earlier} from an earlier build)" if self.earlier else ""
         return (
-            f"sync: {self.files} files read, {self.accepted} accepted, "
+            f"sync: {self.files} files read, {self.accepted} accepted{earlier}, "
             f"{len(self.rejected)} rejected; rows {self.added} added, "
             f"{self.updated} updated, {self.unchanged} unchanged{deleted}; "
             f"{location} {outcome}; {self.seconds:.1f} s"
@@ -146,18 +149,33 @@ def sync(
     latest = pick_latest(accepted)
     report.superseded = sum(item.revisions for item in latest.values())
     report.copies = sum(item.copies for item in latest.values())
+    report.earlier = sum(a.file.data["build_id"] != record.build_id for a in accepted)
     log.info(
-        "%d accepted (%d task/rater pairs), %d rejected",
+        "%d accepted (%d task/rater pairs, %d made with an earlier build), %d rejected",
         report.accepted,
         len(latest),
+        report.earlier,
         len(report.rejected),
     )
     accepted_files = frozenset((a.file.name, a.file.sha256) for a in accepted)
-    per_rater = Counter(a.rater_id for a in accepted)
-    state = SyncState(record, latest, report.rejected, accepted_files, now, per_rater)
 
     with tracker.lock():
         tables = tracker.read([tab.name for tab in TABS])
+        known = read_known(tables, record)
+        merged = merge(known, latest)
+        log.info(
+            "the tracker held %d submission(s); %d pair(s) written from this run's "
+            "files, %d kept from the tracker",
+            len(known.rows) + len(known.deleted),
+            len(merged.files),
+            len(merged.submitted) - len(merged.files),
+        )
+        set_aside = read_set_aside(
+            tables.get(REJECTED.name), report.rejected, accepted_files
+        )
+        state = SyncState(
+            record, merged, known, report.rejected, set_aside, accepted_files, now
+        )
         wanted = _wanted(state, tables)
         report.restored = restore_deleted
         report.changes = _reconcile_all(state, tables, wanted, report)
@@ -193,11 +211,7 @@ def _load_and_check(
 def _wanted(state: SyncState, tables: dict[str, Table]) -> dict[str, list[Row]]:
     """Build each tab's rows, reusing what the tracker kept from earlier syncs."""
     memory = {tab.name: remembered(tab, tables.get(tab.name)) for tab in TABS}
-    previous = column_values(
-        SUBMISSIONS,
-        tables.get(SUBMISSIONS.name),
-        ("review_status", "sha256", "rework"),
-    )
+    previous: Mapping[Key, Mapping[str, Cell]] = state.known.cells
     cells = CellLog()
     submissions = submission_rows(state, memory[SUBMISSIONS.name], cells, previous)
     # Rework by pair: as the tab shows it, then as this sync counts it.
@@ -206,7 +220,9 @@ def _wanted(state: SyncState, tables: dict[str, Table]) -> dict[str, list[Row]]:
         for key, values in previous.items()
     }
     for row in submissions:
-        rework[(str(row["task_id"]), str(row["rater_id"]))] = count_cell(row["rework"])
+        if "rework" in row:
+            pair = (str(row["task_id"]), str(row["rater_id"]))
+            rework[pair] = count_cell(row["rework"])
     reviews = Reviews(review_statuses(previous), rework)
     wanted = {
         SUBMISSIONS.name: submissions,

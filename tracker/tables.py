@@ -115,6 +115,7 @@ SUBMISSIONS = TabSpec(
         _text("preferred", 10),
         _int("strength"),
         _text("preferred_model", 16),
+        _text("x_correct", 9),
         _text("rationale", 40),
         _text("caption", 40),
         _int("caption_words"),
@@ -130,6 +131,7 @@ SUBMISSIONS = TabSpec(
         _text("build_id", 14),
         _int("revisions"),
         _int("rework"),
+        _text("changed_since_review", 12),
         _utc("first_synced_at_utc", keep=True),
         _text("answers_json", 40),
         Column("review_status", lead=True, choices=REVIEW_CHOICES, width=14),
@@ -139,6 +141,7 @@ SUBMISSIONS = TabSpec(
         highlights=(
             Highlight("review_status", equals="rejected", color=RED),
             Highlight("review_status", equals="rewrite", color=AMBER),
+            Highlight("changed_since_review", equals="yes", color=AMBER),
         )
     ),
 )
@@ -235,6 +238,9 @@ RATERS = TabSpec(
         _num("gold_agreement", 12),
         _num("gold_recent", 12),
         _num("gold_drift", 12),
+        _int("abx_trials"),
+        _int("abx_correct"),
+        _num("abx_p_value", 12),
     ),
     layout=Layout(
         highlights=(Highlight("metadata_error_rate", above=0.1, color=AMBER),)
@@ -394,3 +400,11 @@ def key_text(value: Cell) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value).strip()
+
+
+def count_cell(value: Cell) -> int:
+    """Return a count read back from a tab (a number, or Sheets text); else 0."""
+    try:
+        return max(int(float(key_text(value) or 0)), 0)
+    except ValueError:
+        return 0

@@ -1,14 +1,15 @@
 """The derived tabs leads read to run the program: Burn-down, Raters and Pilot.
 
-Each is recomputed whole from the submissions (and, for Raters, from the leads'
-review column) on every sync. The definitions here are the ones the README
-gives; change both together.
+Each is recomputed whole on every sync from every submission the tracker knows
+of (its Submissions rows merged with this run's files, see tracker.known) and,
+for Raters, from the leads' review column and every file set aside. The
+definitions here are the ones the README gives; change both together.
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -17,12 +18,12 @@ from typing import Any
 from builder.record import BuildRecord
 from tracker.cells import Cell, CellLog
 from tracker.checks import parse_preference, preference_item
+from tracker.known import SetAside, Submitted
 from tracker.reconcile import Key
-from tracker.revisions import Latest, Pair
-from tracker.rows import SyncState, ordered, storable_row
-from tracker.submissions import Rejected
+from tracker.revisions import Pair
+from tracker.rows import SyncState, ordered, storable_row, x_correct
 from tracker.tables import Row, key_text
-from tracker.times import parse_instant, utc_day, utc_text
+from tracker.times import utc_day, utc_text
 
 RATE_DAYS = 7
 # Gold agreement over a rater's most recent gold answers, against all of them.
@@ -36,7 +37,6 @@ BUCKETS = (
     ("20_to_40_min", 40.0),
     ("40_min_plus", math.inf),
 )
-GOLD_TIE = ("tie", "0")
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,14 @@ def burn_down_rows(state: SyncState, memory: Mapping[Key, Any]) -> list[Row]:
     remaining tasks take at that rate, rounded up.
     """
     planned = len(state.record.planned())
-    days = Counter(utc_day(item.accepted.submitted) for item in state.latest.values())
+    days = Counter(utc_day(item.submitted) for item in state.submitted.values())
+    # A row a lead deleted from Submissions still counts, on the day it first
+    # reached the tracker (its submitted_at went with the row).
+    days.update(
+        utc_day(first)
+        for pair, first in state.known.deleted.items()
+        if pair not in state.submitted
+    )
     known = {key[0] for key in memory if _is_day(key[0])} | set(days)
     if not known:
         return []
@@ -93,13 +100,14 @@ def burn_down_rows(state: SyncState, memory: Mapping[Key, Any]) -> list[Row]:
 def rater_rows(state: SyncState, reviews: Reviews) -> list[Row]:
     """One row per rater in the build record, in the record's order."""
     record = state.record
-    golds = _gold_answers(record, state.latest)
-    latest_by: dict[str, list[Latest]] = {}
-    for (_, rater_id), latest in state.latest.items():
-        latest_by.setdefault(rater_id, []).append(latest)
-    rejected_by: dict[str | None, list[Rejected]] = {}
-    for item in state.rejected:
-        rejected_by.setdefault(item.rater_id, []).append(item)
+    golds = _gold_answers(record, state.submitted)
+    trials = _identify_answers(record, state.submitted)
+    latest_by: dict[str, list[Submitted]] = defaultdict(list)
+    for (_, rater_id), submitted in state.submitted.items():
+        latest_by[rater_id].append(submitted)
+    rejected_by: dict[str | None, list[SetAside]] = defaultdict(list)
+    for item in state.set_aside:
+        rejected_by[item.rater_id].append(item)
     statuses_by: dict[str, list[str]] = {}
     for (_, rater_id), status in reviews.status.items():
         statuses_by.setdefault(rater_id, []).append(status)
@@ -109,9 +117,9 @@ def rater_rows(state: SyncState, reviews: Reviews) -> list[Row]:
     rows: list[Row] = []
     for rater_id, rater in record.raters.items():
         mine = latest_by.get(rater_id, [])
-        days = {utc_day(latest.accepted.submitted) for latest in mine}
+        days = {utc_day(item.submitted) for item in mine}
         rejected = rejected_by.get(rater_id, [])
-        files = state.accepted_per_rater.get(rater_id, 0) + len(rejected)
+        files = sum(1 + item.revisions for item in mine) + len(rejected)
         metadata_errors = sum(r.metadata for r in rejected)
         statuses = statuses_by.get(rater_id, [])
         reviewed = [s for s in statuses if s in ("accepted", "rejected", "rewrite")]
@@ -126,7 +134,7 @@ def rater_rows(state: SyncState, reviews: Reviews) -> list[Row]:
                 "active_days": len(days),
                 "tasks_per_day": _ratio(len(mine), len(days), 2),
                 "median_minutes_per_track": _round(
-                    percentile([_minutes_per_track(m) for m in mine], 0.5), 1
+                    percentile(_minutes_per_track(record, mine), 0.5), 1
                 ),
                 "files": files,
                 "metadata_errors": metadata_errors,
@@ -147,6 +155,7 @@ def rater_rows(state: SyncState, reviews: Reviews) -> list[Row]:
                     if len(agree) > GOLD_WINDOW
                     else None
                 ),
+                **_identify_scores(trials.get(rater_id, [])),
             }
         )
     return rows
@@ -155,10 +164,11 @@ def rater_rows(state: SyncState, reviews: Reviews) -> list[Row]:
 def pilot_rows(state: SyncState, cells: CellLog) -> list[Row]:
     """Time per task by kind (and for all), then the UI and prompt issues raised."""
     minutes: dict[str, list[float]] = {}
-    kinds = list(dict.fromkeys(task["kind"] for task in state.record.tasks.values()))
-    for latest in state.latest.values():
-        data = latest.accepted.file.data
-        minutes.setdefault(data["kind"], []).append(data["active_seconds"] / 60)
+    tasks = state.record.tasks
+    kinds = list(dict.fromkeys(task["kind"] for task in tasks.values()))
+    for (task_id, _), item in state.submitted.items():
+        if item.active_minutes is not None:
+            minutes.setdefault(tasks[task_id]["kind"], []).append(item.active_minutes)
     rows: list[Row] = []
     for kind in [*kinds, "all"]:
         values = (
@@ -167,18 +177,18 @@ def pilot_rows(state: SyncState, cells: CellLog) -> list[Row]:
             else minutes.get(kind, [])
         )
         rows.append({"section": "time", "kind": kind, **_distribution(values)})
-    for pair in ordered(state.record, state.latest):
+    for pair in ordered(state.record, state.submitted):
         task_id, rater_id = pair
-        for anomaly in state.latest[pair].accepted.file.data["anomalies"]:
-            if anomaly["kind"] not in ISSUE_KINDS:
+        for flag in state.submitted[pair].flags:
+            if flag.kind not in ISSUE_KINDS:
                 continue
             row: Row = {
                 "section": "issue",
-                "kind": anomaly["kind"],
+                "kind": flag.kind,
                 "task_id": task_id,
                 "rater_id": rater_id,
-                "flagged_at_utc": utc_text(parse_instant(anomaly["flagged_at"])),
-                "note": anomaly["note"],
+                "flagged_at_utc": utc_text(flag.flagged),
+                "note": flag.note,
             }
             where = f"task {task_id}, rater {rater_id}, Pilot issue"
             rows.append(storable_row(row, where, cells))
@@ -206,61 +216,79 @@ def percentile(values: Iterable[float], q: float) -> float | None:
     )
 
 
-def gold_slot(gold: object) -> str | None:
-    """The manifest slot a gold value names: "a", "b" or "tie"; None otherwise."""
-    text = str(gold or "").strip().lower()
-    if text in GOLD_TIE:
-        return "tie"
-    return text if text in ("a", "b") else None
+def gold_agrees(expected: str, answer: str, strength: int, tolerance: int) -> bool:
+    """Whether a preference for ``answer`` at ``strength`` matches the gold.
 
-
-def gold_agrees(expected: str, slot: str | None, strength: int, tolerance: int) -> bool:
-    """Whether an answer for ``slot`` (or "tie") at ``strength`` matches the gold.
-
-    Without tolerance the answer must pick the gold slot (or the tie). With a
-    tolerance of n strength points, a tie gold accepts answers up to strength n
-    either way, and a slot gold accepts answers up to n - 1 points toward the
-    other slot (1: a tie also agrees; 2: also the weakest preference for it).
+    ``expected`` and ``answer`` are clips named the same way (labels as the
+    rater saw them, or slots), or "tie". Without tolerance the answer must pick
+    the gold clip (or the tie). With a tolerance of n strength points, a tie
+    gold accepts answers up to strength n either way, and a clip gold accepts
+    answers up to n - 1 points toward the other clip (1: a tie also agrees; 2:
+    also the weakest preference for it).
     """
     if expected == "tie":
-        return slot == "tie" or strength <= tolerance
-    # Strength toward the gold slot: positive for it, negative against, 0 a tie.
-    toward = {expected: strength, "tie": 0}.get(slot or "", -strength)
+        return answer == "tie" or strength <= tolerance
+    # Strength toward the gold clip: positive for it, negative against, 0 a tie.
+    toward = {expected: strength, "tie": 0}.get(answer, -strength)
     return toward >= 1 - tolerance
 
 
 def _gold_answers(
-    record: BuildRecord, latest: Mapping[Pair, Latest]
+    record: BuildRecord, submitted: Mapping[Pair, Submitted]
 ) -> dict[str, list[bool]]:
     """Per rater, whether each answered gold task matched, oldest first.
 
-    A rater's preferred label is mapped to the manifest slot behind it through
-    the build record, so "A" means slot b for a rater who saw the clips swapped.
+    The gold answer is taken as this rater saw it (``BuildRecord.gold``: the
+    label that showed the gold slot, or "tie"), so "A" is right for a rater who
+    saw slot b as A; ``gold_tolerance`` gives the leeway in strength points.
     """
     item, _ = preference_item(record)
     answered: dict[str, list[tuple[Any, str, bool]]] = {}
-    for (task_id, rater_id), chosen in latest.items():
-        task = record.tasks.get(task_id, {})
-        expected = gold_slot(task.get("gold"))
-        if expected is None or task.get("kind") == "caption":
+    for (task_id, rater_id), chosen in submitted.items():
+        gold = record.gold(task_id, rater_id)
+        if gold is None or record.tasks[task_id]["kind"] == "caption":
             continue
-        answer = parse_preference(chosen.accepted.file.data["answers"].get(item))
+        answer = parse_preference(chosen.answers.get(item))
         if answer is None:
             continue
-        labels = record.raters[rater_id]["tasks"][task_id]["labels"]
-        slot = "tie" if answer[0] == "tie" else labels.get(answer[0])
-        tolerance = int(task.get("gold_tolerance") or 0)
-        answered.setdefault(rater_id, []).append(
-            (
-                chosen.accepted.submitted,
-                task_id,
-                gold_agrees(expected, slot, answer[1], tolerance),
-            )
-        )
+        expected, tolerance = gold
+        agrees = gold_agrees(expected, answer[0], answer[1], tolerance)
+        answered.setdefault(rater_id, []).append((chosen.submitted, task_id, agrees))
     return {
         rater: [match for *_, match in sorted(items)]
         for rater, items in answered.items()
     }
+
+
+def _identify_answers(
+    record: BuildRecord, submitted: Mapping[Pair, Submitted]
+) -> dict[str, list[bool]]:
+    """Per rater, whether each answered identify trial named the clip X was."""
+    scored: dict[str, list[bool]] = {}
+    for pair, chosen in submitted.items():
+        correct = x_correct(record, pair, chosen.answers)
+        if correct is not None:
+            scored.setdefault(pair[1], []).append(correct)
+    return scored
+
+
+def _identify_scores(answers: Sequence[bool]) -> Row:
+    """Trials answered, how many right, and how likely that many by guessing."""
+    trials, correct = len(answers), sum(answers)
+    return {
+        "abx_trials": trials,
+        "abx_correct": correct,
+        "abx_p_value": round(binomial_tail(correct, trials), 4) if trials else None,
+    }
+
+
+def binomial_tail(correct: int, trials: int) -> float:
+    """P(at least ``correct`` right of ``trials``) when every answer is a coin toss.
+
+    The one-sided exact binomial test of identify trials: small values mean the
+    rater hears the difference.
+    """
+    return sum(math.comb(trials, k) for k in range(correct, trials + 1)) / 2**trials
 
 
 def _distribution(values: Sequence[float]) -> Row:
@@ -277,9 +305,13 @@ def _distribution(values: Sequence[float]) -> Row:
     return row
 
 
-def _minutes_per_track(latest: Latest) -> float:
-    data = latest.accepted.file.data
-    return float(data["active_seconds"]) / 60 / max(len(data["clips"]), 1)
+def _minutes_per_track(record: BuildRecord, items: Iterable[Submitted]) -> list[float]:
+    """Active minutes of each submission divided by the clips its task shows."""
+    return [
+        item.active_minutes / max(len(record.clip_ids(item.task_id, item.rater_id)), 1)
+        for item in items
+        if item.active_minutes is not None
+    ]
 
 
 def _forecast(day: date, remaining: int, window: Sequence[int]) -> str | None:
