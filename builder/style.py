@@ -25,12 +25,16 @@ How a text is read (both sides):
 - A ``past`` rule fires on a token in ``always``. A token in ``forms``, or one
   ending in ``suffix`` (at least ``min_length`` letters, no hyphen, not ending in
   ``eed``), fires unless it is in ``except`` or reads as a participle or an
-  adjective: the next token in its phrase is in ``after``; or,
-  looking back in its phrase past words in ``skip`` or ending in ``skip_suffix``,
-  it opens the phrase, or the word before it is in ``aux`` or ``before`` or ends
-  in ``'s`` or ``'re``; or the phrase before it holds a word in ``not_subject``
-  or more than ``max_subject`` words (not counting skipped ones). What is left
-  is a verb right after a short subject: "the drums entered", "it ended".
+  adjective: the next token in its phrase is in ``after``; or one of the next
+  ``look_ahead`` tokens in its phrase is in ``main_verbs``, before any word in
+  ``openers`` or ``joiners``; or, looking back in its phrase past words in
+  ``skip`` or ending in ``skip_suffix``, it opens the phrase, or the word before
+  it is in ``aux`` or ``before`` or ends in ``'s`` or ``'re``; or its subject
+  (the words before it in the phrase, back to a word in ``openers``, or in
+  ``joiners`` followed by one in ``subject_starts``) holds a word in
+  ``not_subject``, no word, or more than ``max_subject`` words (skipped ones not
+  counted). What is left is a verb right after a short subject: "the drums
+  entered", "it ended", "... and the bass dropped out".
 """
 
 from __future__ import annotations
@@ -109,11 +113,25 @@ PAST_BEFORE = _list(
 PAST_NOT_SUBJECT = _list(
     "am is are be been being was were get gets has have having had there here "
     "features feature contains contain consists consist includes include uses use "
-    "plays play sings sing hear hears see sees like that which who whom whose where "
-    "when while if because since of with without by in on at to for from into onto "
-    "over under through about after before between during within featuring using "
-    "playing singing than"
+    "plays play sings sing hear hears see sees like that which who whom whose "
+    "of with without by in on at to for from into onto over under through about "
+    "between during within featuring using playing singing than such"
 )
+# Words that open a new clause inside a phrase: the subject of a verb after them
+# starts after them ("... and it is loud while the drums entered").
+PAST_OPENERS = _list(
+    "when whenever while until once because since although though whereas if "
+    "where after before but"
+)
+# "and"/"or" open a new clause only before one of these ("and the drums entered";
+# "kick and snare hits played ..." is one long subject).
+PAST_JOINERS = _list("and or")
+PAST_SUBJECT_STARTS = _list(
+    "the a an it he she they this these those his her their its we i you"
+)
+# A verb of these a few words later in the phrase is the main verb, so the
+# candidate belongs to its subject: "the pattern played on the guitar is ...".
+PAST_MAIN_VERBS = _list("is are was were")
 # Words skipped when looking back for that context: adverbs of degree and time.
 PAST_SKIP = _list(
     "also not still just even already almost again often always never sometimes "
@@ -199,6 +217,11 @@ def default_rules(
                 skip_suffix="ly",
                 after=PAST_AFTER,
                 not_subject=PAST_NOT_SUBJECT,
+                openers=PAST_OPENERS,
+                joiners=PAST_JOINERS,
+                subject_starts=PAST_SUBJECT_STARTS,
+                main_verbs=PAST_MAIN_VERBS,
+                look_ahead=6,
                 max_subject=4,
             )
         )
@@ -413,6 +436,12 @@ def _participle(
     """
     if i + 1 < len(toks) and gaps[i + 1] == 0 and toks[i + 1].low in after:
         return True
+    for k in range(i + 1, min(i + 1 + rule["look_ahead"], len(toks))):
+        word = toks[k].low
+        if gaps[k] > 0 or word in rule["openers"] or word in rule["joiners"]:
+            break
+        if word in rule["main_verbs"]:
+            return True
     j = i
     while j > 0 and gaps[j] == 0 and _skippable(toks[j - 1].low, rule):
         j -= 1
@@ -424,14 +453,21 @@ def _participle(
     words = 0
     k = j - 1
     while True:
-        if toks[k].low in not_subject:
+        word = toks[k].low
+        if word in rule["openers"] or (
+            word in rule["joiners"]
+            and gaps[k + 1] == 0
+            and toks[k + 1].low in rule["subject_starts"]
+        ):
+            break  # the clause, and its subject, start after this word
+        if word in not_subject:
             return True
-        if not _skippable(toks[k].low, rule):
+        if not _skippable(word, rule):
             words += 1
         if k == 0 or gaps[k] > 0:
             break
         k -= 1
-    return words > rule["max_subject"]
+    return words == 0 or words > rule["max_subject"]
 
 
 def _skippable(word: str, rule: dict[str, Any]) -> bool:

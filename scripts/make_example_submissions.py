@@ -79,11 +79,27 @@ def fill_preference(page: Page, config: dict[str, Any], plan: dict[str, Any]) ->
 
 
 def fill_caption(page: Page, config: dict[str, Any], plan: dict[str, Any]) -> None:
-    """Write the caption, place callouts at real playhead times, fill the summary."""
+    """Write the caption, place callouts at real playhead times, fill the summary.
+
+    Callouts suggested from a structure file are dealt with as an analyst might:
+    the first confirmed, the second given notes (edited), the rest left as they are.
+    """
     page.fill("[data-testid='caption']", plan["caption"])
     duration = config["clips"][0]["duration"]
     audio = "[data-testid='audio-A']"
-    for share, section in ((0.0, "intro"), (0.35, "verse"), (0.7, "build")):
+    places: tuple[tuple[float, str], ...] = (
+        (0.0, "intro"),
+        (0.35, "verse"),
+        (0.7, "build"),
+    )
+    suggested = page.locator("[data-testid='callout'][data-origin='suggested']")
+    if suggested.count():
+        suggested.nth(0).locator("[data-testid='callout-confirm']").click()
+        suggested.nth(1).locator("[data-testid='callout-notes']").fill(
+            "Palm-muted guitars and a steadier kick take over."
+        )
+        places = ((0.85, "outro"),)
+    for share, section in places:
         page.eval_on_selector(audio, f"a => {{ a.currentTime = {duration * share}; }}")
         page.click("[data-testid='add-callout']")
         item = page.locator("[data-testid='callout']").last

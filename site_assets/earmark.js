@@ -245,9 +245,7 @@
     const minutes = Math.floor((tenths - hours * 36000) / 600);
     const rest = tenths - hours * 36000 - minutes * 600;
     const tail = pad(Math.floor(rest / 10), 2) + "." + (rest % 10);
-    return hours
-      ? hours + ":" + pad(minutes, 2) + ":" + tail
-      : minutes + ":" + tail;
+    return hours ? hours + ":" + pad(minutes, 2) + ":" + tail : minutes + ":" + tail;
   }
 
   /**
@@ -340,7 +338,9 @@
    *   quoted: boolean, words?: string[], not_after?: string[], always?: string[],
    *   forms?: string[], suffix?: string, min_length?: number, except?: string[],
    *   aux?: string[], before?: string[], skip?: string[], skip_suffix?: string,
-   *   after?: string[], not_subject?: string[], max_subject?: number}} StyleRule
+   *   after?: string[], not_subject?: string[], openers?: string[],
+   *   joiners?: string[], subject_starts?: string[], main_verbs?: string[],
+   *   look_ahead?: number, max_subject?: number}} StyleRule
    * @typedef {{text: string, low: string, start: number, end: number,
    *   quoted: boolean}} StyleToken
    * @typedef {{rule: string, index: number, text: string, start: number,
@@ -573,6 +573,14 @@
   function participle(toks, gaps, i, rule, before, after, notSubject) {
     if (i + 1 < toks.length && gaps[i + 1] === 0 && after.has(toks[i + 1].low))
       return true;
+    const openers = rule.openers || [];
+    const joiners = rule.joiners || [];
+    const ahead = Math.min(i + 1 + (rule.look_ahead || 0), toks.length);
+    for (let k = i + 1; k < ahead; k += 1) {
+      const word = toks[k].low;
+      if (gaps[k] > 0 || openers.includes(word) || joiners.includes(word)) break;
+      if ((rule.main_verbs || []).includes(word)) return true;
+    }
     let j = i;
     while (j > 0 && gaps[j] === 0 && skippable(toks[j - 1].low, rule)) j -= 1;
     if (j === 0 || gaps[j] > 0) return true;
@@ -581,17 +589,26 @@
       return true;
     let words = 0;
     for (let k = j - 1; ; k -= 1) {
-      if (notSubject.has(toks[k].low)) return true;
-      if (!skippable(toks[k].low, rule)) words += 1;
+      const word = toks[k].low;
+      const opens =
+        openers.includes(word) ||
+        (joiners.includes(word) &&
+          gaps[k + 1] === 0 &&
+          (rule.subject_starts || []).includes(toks[k + 1].low));
+      if (opens) break; // the clause, and its subject, start after this word
+      if (notSubject.has(word)) return true;
+      if (!skippable(word, rule)) words += 1;
       if (k === 0 || gaps[k] > 0) break;
     }
-    return words > (rule.max_subject || 0);
+    return words === 0 || words > (rule.max_subject || 0);
   }
 
   /** @param {string} word @param {StyleRule} rule */
   function skippable(word, rule) {
     const suffix = rule.skip_suffix || "";
-    return (rule.skip || []).includes(word) || (Boolean(suffix) && word.endsWith(suffix));
+    return (
+      (rule.skip || []).includes(word) || (Boolean(suffix) && word.endsWith(suffix))
+    );
   }
 
   // ---- config ---------------------------------------------------------------
@@ -1146,7 +1163,8 @@
   /** @param {Track} track mark the selected clip on the page */
   function markCurrent(track) {
     lastUsed = track;
-    for (const other of tracks) other.root.classList.toggle("is-current", other === track);
+    for (const other of tracks)
+      other.root.classList.toggle("is-current", other === track);
   }
 
   /**
@@ -2162,7 +2180,10 @@
               button.dataset.start = String(hit.start);
               button.dataset.end = String(hit.end);
               button.textContent = hit.text;
-              button.setAttribute("aria-label", rule.label + ": " + hit.text + ", select it");
+              button.setAttribute(
+                "aria-label",
+                rule.label + ": " + hit.text + ", select it",
+              );
               button.addEventListener("click", () => {
                 caption.focus();
                 caption.setSelectionRange(hit.start, hit.end);
@@ -2365,7 +2386,9 @@
         }
         node.dataset.suggestion = callout.suggestion;
         badge.hidden = false;
-        const text = /** @type {HTMLElement} */ (badge.querySelector(".suggested-text"));
+        const text = /** @type {HTMLElement} */ (
+          badge.querySelector(".suggested-text")
+        );
         const from = callout.suggestedLabel
           ? "“" + callout.suggestedLabel + "” at " + clockTenths(callout.suggestedStart)
           : "a boundary at " + clockTenths(callout.suggestedStart);

@@ -74,17 +74,19 @@ def test_fill_reload_download_and_sync_the_pilot(
     name, data = download(page)
     (downloads / name).write_bytes(data)
 
-    # A caption task: write it, add a callout, reload, download.
+    # A caption task: write it, note what the suggested intro holds, reload, download.
     caption = page_named(folder, "cap-001")
     config = open_page(page, caption)
     fill_caption(page, config, word_count=320)
-    page.click("[data-testid='add-callout']")
-    page.select_option("[data-testid='callout-section']", "intro")
+    assert page.get_attribute("[data-testid='callout']", "data-suggestion") == (
+        "untouched"
+    )
     page.fill("[data-testid='callout-notes']", "Clean guitar arpeggios over a pad")
     page.reload()
     page.wait_for_selector("html[data-earmark='ready']", state="attached")
     assert page.input_value("[data-testid='callout-section']") == "intro"
     assert page.input_value("[data-testid='callout-notes']").startswith("Clean guitar")
+    assert page.get_attribute("[data-testid='callout']", "data-suggestion") == "edited"
     word_count = page.get_attribute("[data-testid='word-count']", "data-in-range")
     assert word_count == "true"
     name, data = download(page)
@@ -111,7 +113,7 @@ def test_fill_reload_download_and_sync_the_pilot(
     cap = submitted[("cap-001", RATER)]
     assert cap["model_A"] == record.models("cap-001", RATER)["A"]
     assert cap["caption_words"] == 320
-    assert cap["callouts"] == 1
+    assert cap["callouts"] == 3  # the structure file's intro, verse and build
     anomalies = rows(tracker, "Anomalies")
     assert [(a["task_id"], a["kind"], a["note"]) for a in anomalies] == [
         ("ab-001", "audio_defect", "A click at 0:07 in B")

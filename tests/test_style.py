@@ -29,6 +29,8 @@ def fired(text: str) -> list[tuple[str, str]]:
         ("The singer came in late.", [("past_tense", "came")]),
         ("The vocals were heavily compressed.", [("past_tense", "were")]),
         ("The band built the tension slowly.", [("past_tense", "built")]),
+        ("It is sad and the drums entered late.", [("past_tense", "entered")]),
+        ("The guitar is loud while the bass dropped out.", [("past_tense", "dropped")]),
         ("I hear a banjo.", [("first_person", "I")]),
         ("We’re in a big room.", [("first_person", "We’re")]),
         ("It reminds me of surf rock.", [("first_person", "me")]),
@@ -59,6 +61,8 @@ def test_these_sentences_fire(text: str, expected: list[tuple[str, str]]) -> Non
         "A melody played by the flute opens the song.",
         "There is a bass line composed of root notes.",
         "This song features a melody played over soft pads.",
+        "The pattern played on the guitar is simple.",
+        "The kick and snare hits played together drive it.",
         # Listed in captions.style.allowed.
         "The guitars overdubbed twice give it width.",
         # Quoted lyrics and titles.
