@@ -213,10 +213,12 @@ def main() -> None:
         root = Path(scratch)
         started = time.perf_counter()
         make_project(root / "project", args.submissions // 2)
-        build(root / "project", root / "out", progress=False)
+        now = datetime.now(UTC).replace(microsecond=0)
+        # The submissions go back ten days: the bundles were built before that.
+        built_at = now - timedelta(days=11)
+        build(root / "project", root / "out", progress=False, built_at=built_at)
         record = load_record(root / "out")
         folder = root / "submissions"
-        now = datetime.now(UTC).replace(microsecond=0)
         caption = " ".join(WORDS[i % len(WORDS)] for i in range(400))
         planned = record.planned()
         for i, (task, rater) in enumerate(planned):
