@@ -238,11 +238,12 @@ def sync(
     """Check every submission JSON under SUBMISSIONS and update the tracker.
 
     Files are read recursively; a bad file is listed on the Rejected tab and never
-    stops the others. Only Earmark's own columns are written: review_status,
-    reviewer_notes, lead_status and any column a lead adds are left alone. A row a
-    lead deletes stays deleted (see --restore-deleted); the Burn-down, Raters and
-    Pilot tabs are recomputed whole. Running it again on the same files changes
-    nothing.
+    stops the others. Each sync adds to what the tracker holds, so SUBMISSIONS may
+    hold one day's files or all of them: Tasks, Burn-down, Raters and Pilot count
+    every submission the tracker has. Only Earmark's own columns are written:
+    review_status, reviewer_notes, lead_status and any column a lead adds are left
+    alone. A row a lead deletes stays deleted (see --restore-deleted). Running it
+    again on the same files changes nothing.
 
     Shapes and pictures drawn on the workbook are dropped when sync saves it
     (openpyxl cannot read them back); formulas, formats, comments, charts and

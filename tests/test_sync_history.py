@@ -70,6 +70,7 @@ def test_work_from_an_earlier_build_counts_when_its_task_did_not_change(
     report = run(tracker_backend, folder, second.out)
 
     assert (report.accepted, len(report.rejected)) == (2, 1)
+    assert ", 2 accepted (2 from an earlier build), 1 rejected;" in report.summary("t")
     [rejected] = report.rejected
     assert rejected.reason == (
         f"task t1 changed since build {first.build_id}: prompt differs; redo it in "
