@@ -32,7 +32,6 @@ from tests.sync_support import (
     read_tab,
     run_sync,
 )
-from tracker.cells import MAX_CELL_UNITS
 from tracker.tables import SUBMISSIONS
 
 AT = NOW - timedelta(days=1)
@@ -192,37 +191,6 @@ def test_a_second_sync_of_the_same_files_changes_nothing(
     assert "unchanged, not rewritten" in second.summary(str(tracker))
 
 
-def test_kept_times_survive_later_syncs(
-    pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
-) -> None:
-    anomalies = [
-        {"kind": "audio_defect", "note": "click at 0:12", "flagged_at": stamp(AT)},
-        {
-            "kind": "ui_bug",
-            "note": "slider",
-            "flagged_at": stamp(NOW - timedelta(minutes=30)),
-        },
-    ]
-    write_submission(
-        folder, submit(record, "ab-001", "r01", submitted=NOW, anomalies=anomalies)
-    )
-    run_sync(folder, pilot_build, tracker)
-    write_submission(folder, submit(record, "ab-002", "r01"))
-
-    report = run_sync(folder, pilot_build, tracker, now=NOW + timedelta(hours=30))
-
-    assert report.changes[2].unchanged == 2  # Anomalies
-    rows = read_tab(tracker, "Anomalies")
-    assert [(r["kind"], r["hours_to_tracker"], r["over_24h"]) for r in rows] == [
-        ("audio_defect", 24, "no"),
-        ("ui_bug", 0.5, "no"),
-    ]
-    assert {r["reached_tracker_at_utc"] for r in rows} == {"2026-03-02T12:00:00Z"}
-    subs = by_pair(read_tab(tracker, "Submissions"))
-    assert subs[("ab-001", "r01")]["first_synced_at_utc"] == "2026-03-02T12:00:00Z"
-    assert subs[("ab-002", "r01")]["first_synced_at_utc"] == "2026-03-03T18:00:00Z"
-
-
 def test_an_anomaly_reaching_the_tracker_late_is_flagged(
     pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
 ) -> None:
@@ -305,35 +273,6 @@ def test_lead_edits_survive_resync_after_reordering_and_adding_columns(
     ] == [f"{letter}2:{letter}1048576"]
 
 
-def test_revisions_count_distinct_files_and_the_latest_wins(
-    pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
-) -> None:
-    old = submit(record, "ab-001", "r01", submitted=AT - timedelta(hours=3))
-    old["answers"]["overall"] = "A1"
-    first = write_submission(folder, old, "v1.json")
-    shutil.copyfile(first, folder / "v1 (copy).json")
-    new = submit(record, "ab-001", "r01")
-    new["answers"]["overall"] = "B2"
-    write_submission(folder, new, "nested/v2.json")
-
-    report = run_sync(folder, pilot_build, tracker)
-
-    assert (report.files, report.accepted) == (3, 3)
-    assert (report.superseded, report.copies) == (1, 1)
-    [row] = read_tab(tracker, "Submissions")
-    assert (row["preferred"], row["strength"]) == ("B", 2)
-    assert row["file"] == "nested/v2.json"
-    assert row["revisions"] == 1
-
-    newest = submit(record, "ab-001", "r01", submitted=AT + timedelta(minutes=5))
-    write_submission(folder, newest, "v3.json")
-    again = run_sync(folder, pilot_build, tracker)
-
-    [row] = read_tab(tracker, "Submissions")
-    assert (row["file"], row["revisions"], row["preferred"]) == ("v3.json", 2, "A")
-    assert (again.changes[0].updated, again.changes[0].added) == (1, 0)
-
-
 def test_an_identical_resend_is_not_a_revision(
     pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
 ) -> None:
@@ -399,42 +338,6 @@ def test_lone_surrogates_do_not_make_an_unreadable_workbook(
 
     [row] = read_tab(tracker, "Submissions")
     assert row["rationale"] == "half an emoji \ufffd here" + ENOUGH_WORDS
-
-
-def test_long_text_is_cut_below_the_cell_limit(
-    pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
-) -> None:
-    ab = submit(record, "ab-001", "r01")
-    ab["answers"]["rationale"] = "word " * 8000
-    write_submission(folder, ab)
-
-    run_sync(folder, pilot_build, tracker)
-
-    [row] = read_tab(tracker, "Submissions")
-    for name in ("rationale", "answers_json"):
-        assert len(row[name]) <= MAX_CELL_UNITS
-        assert row[name].endswith("characters in full]")
-
-
-def test_f16_offsets_give_the_same_utc_text(
-    pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
-) -> None:
-    india = submit(record, "ab-001", "r01")
-    india["started_at"] = "2026-03-01T09:40:00.000+05:30"
-    india["submitted_at"] = "2026-03-01T10:00:00.000+05:30"
-    utc = submit(record, "ab-002", "r01")
-    utc["started_at"] = "2026-03-01T04:10:00Z"
-    utc["submitted_at"] = "2026-03-01T04:30:00Z"
-    write_submission(folder, india)
-    write_submission(folder, utc)
-
-    run_sync(folder, pilot_build, tracker)
-
-    rows = by_pair(read_tab(tracker, "Submissions"))
-    assert {r["submitted_at_utc"] for r in rows.values()} == {"2026-03-01T04:30:00Z"}
-    assert rows[("ab-001", "r01")]["started_at_utc"] == "2026-03-01T04:10:00Z"
-    tasks = by_pair(read_tab(tracker, "Tasks"))
-    assert tasks[("ab-001", "r01")]["submitted_at_utc"] == "2026-03-01T04:30:00Z"
 
 
 FORMULA_PROMPT = '=HYPERLINK("http://example.invalid","click")'
@@ -508,68 +411,6 @@ def test_f17_formula_like_text_stays_text_and_numbers_stay_numbers(
         assert row["preferred_model"].value == row["model_A"].value
     second = run_sync(folder, formula_build, tracker)
     assert not second.written
-
-
-def test_f19_blank_and_duplicate_headers_reported_and_left_alone(
-    pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
-) -> None:
-    tracker.parent.mkdir()
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "Tasks"
-    sheet.append(["task_id", "status", "notes", "notes", " ", " "])
-    sheet.append(["t001", "done"])
-    sheet.append(["ab-001", "mine", "n1", "n2"])
-    book.save(tracker)
-    write_submission(folder, submit(record, "ab-001", "r01"))
-
-    report = run_sync(folder, pilot_build, tracker)
-
-    assert report.problems == [
-        "Tasks: column E has no header name; Earmark leaves it alone",
-        "Tasks: column F has no header name; Earmark leaves it alone",
-        "Tasks: header 'notes' appears 2 times (columns C, D); Earmark writes to "
-        "none of them",
-    ]
-    sheet = openpyxl.load_workbook(tracker)["Tasks"]
-    rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert rows[0][:6] == ["task_id", "status", "notes", "notes", " ", " "]
-    assert rows[0][6:] == [
-        "rater_id",
-        "rater_name",
-        "kind",
-        "batch",
-        "state",
-        "submitted_at_utc",
-    ]
-    assert rows[1][:4] == ["t001", "done", None, None]
-    assert rows[2][:4] == ["ab-001", "mine", "n1", "n2"]
-    assert all(r[2] is None and r[3] is None for r in rows[3:])
-    assert len(rows) == 3 + len(record.planned())
-    assert not run_sync(folder, pilot_build, tracker).written
-
-
-def test_an_ambiguous_key_leaves_that_tab_alone_and_writes_the_others(
-    pilot_build: BuildResult, record: BuildRecord, folder: Path, tracker: Path
-) -> None:
-    tracker.parent.mkdir()
-    book = openpyxl.Workbook()
-    book.active.title = "Submissions"
-    book.active.append(["task_id", "rater_id", "task_id"])
-    book.save(tracker)
-    write_submission(folder, submit(record, "ab-001", "r01"))
-
-    report = run_sync(folder, pilot_build, tracker)
-
-    assert any("key column 'task_id' is ambiguous" in p for p in report.problems)
-    book = openpyxl.load_workbook(tracker)
-    assert [c.value for c in book["Submissions"][1]] == [
-        "task_id",
-        "rater_id",
-        "task_id",
-    ]
-    assert book["Submissions"].max_row == 1
-    assert len(read_tab(tracker, "Tasks")) == len(record.planned())
 
 
 def test_a_second_concurrent_sync_is_refused(
