@@ -490,6 +490,10 @@ def page_config(
             for i in config.rubric
             if i.type != "elements" or task.elements
         ]
+        if task.kind == "abx":
+            for item in rubric:
+                if item["type"] == "preference":
+                    item["label"] = item["reference_label"]
     return {
         "schema_version": SCHEMA_VERSION,
         "project": {"id": config.project.id, "title": config.project.title},

@@ -56,6 +56,10 @@ class RubricItem(_Strict):
     options: list[Option] = Field(default_factory=list)
     strength_points: Literal[3, 5, 7] = 7
     allow_tie: bool = True
+    # The preference question on reference-mode ABX pages, where X is the target.
+    reference_label: str = (
+        "Against the reference X, which of A and B is closer or better?"
+    )
 
     @model_validator(mode="after")
     def _check_scale(self) -> RubricItem:

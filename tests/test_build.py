@@ -19,6 +19,7 @@ from builder.project import load_project
 from builder.record import load_record
 from builder.render import embed_json
 from tests.conftest import EXAMPLE, MakeProject
+from tests.page_helpers import config_of
 
 
 def bundle_files(result: BuildResult) -> list[Path]:
@@ -501,3 +502,13 @@ def test_built_at_can_be_given_on_the_command_line(
     assert load_record(out).built_at == datetime(2026, 3, 1, tzinfo=UTC)
     assert bad.exit_code == 2
     assert "'last tuesday' is not an ISO-8601 day or time" in bad.output
+
+
+def test_reference_abx_asks_about_x_not_the_prompt(pilot_build: BuildResult) -> None:
+    rater = pilot_build.record["raters"]["r01"]
+    page = pilot_build.out / "bundles" / "r01" / rater["tasks"]["abx-001"]["page"]
+    html = page.read_text("utf-8")
+    assert "Against the reference X, which of A and B is closer or better?" in html
+    ab_page = pilot_build.out / "bundles" / "r01" / rater["tasks"]["ab-001"]["page"]
+    [item] = [i for i in config_of(ab_page)["rubric"] if i["type"] == "preference"]
+    assert item["label"] == "Overall, which clip is better for the prompt?"
