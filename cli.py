@@ -42,6 +42,16 @@ Examples:
 """
 
 
+# sync and report read the same service account key for --sheet.
+credentials_option = click.option(
+    "--credentials",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="Service account key (JSON) for --sheet [default: "
+    "$GOOGLE_APPLICATION_CREDENTIALS].",
+)
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else (logging.DEBUG if verbose else logging.INFO)
     logging.basicConfig(
@@ -203,13 +213,7 @@ def build(
     help="Sync a Google Sheet instead of a workbook: its key or URL. Share it with "
     "the service account (as editor) first.",
 )
-@click.option(
-    "--credentials",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Service account key (JSON) for --sheet [default: "
-    "$GOOGLE_APPLICATION_CREDENTIALS].",
-)
+@credentials_option
 @click.option(
     "--strict", is_flag=True, help="Exit with an error if any file was rejected."
 )
@@ -282,13 +286,7 @@ def sync(
     default=None,
     help="Read a Google Sheet instead of a workbook: its key or URL.",
 )
-@click.option(
-    "--credentials",
-    type=click.Path(path_type=Path, dir_okay=False),
-    default=None,
-    help="Service account key (JSON) for --sheet [default: "
-    "$GOOGLE_APPLICATION_CREDENTIALS].",
-)
+@credentials_option
 @click.option(
     "--out",
     "-o",
